@@ -1,0 +1,185 @@
+"""The ``govauto`` command line.
+
+Exit codes: 0 when every case got a decision (whatever it is) or a check passed; 1 when a pack test or check
+failed; 2 when an input does not fit its contract (a case, a pack path, an option).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govauto.errors import CaseError, GovautoError, PackError, UnknownMatterError
+from govauto.outcome import Decision
+from govauto.runtime import Runtime
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Automated review of simple approval matters.")
+pack_app = typer.Typer(no_args_is_help=True, help="Check and test rule packs (for rule authors).")
+schema_app = typer.Typer(no_args_is_help=True, help="Print the JSON Schemas of the public contracts.")
+app.add_typer(pack_app, name="pack")
+app.add_typer(schema_app, name="schema")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+OUTCOME_STYLE = {"approve": "green", "correct": "yellow", "refer": "cyan", "reject": "red", "note": "dim"}
+
+
+def _runtime() -> Runtime:
+    return Runtime()
+
+
+@app.command()
+def review(
+    cases: Annotated[list[Path], typer.Argument(help="Case files (JSON or YAML).", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per case, one per line.")] = False,
+    engine: Annotated[str | None, typer.Option(help="Rule engine: python or durable.")] = None,
+    explain: Annotated[bool, typer.Option(help="Show every rule evaluated, with its inputs and result.")] = False,
+) -> None:
+    """Review cases and print each decision with all its findings."""
+    runtime = _runtime()
+    failed = False
+    decisions: list[tuple[Path, Decision]] = []
+    for path in cases:
+        try:
+            decision = runtime.review(path, engine=engine, explain=explain)
+        except (CaseError, UnknownMatterError) as exc:
+            failed = True
+            err.print(f"[red]error[/red] {exc}", markup=True) if not as_json else print(str(exc), file=sys.stderr)
+            continue
+        except GovautoError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        decisions.append((path, decision))
+        if as_json:
+            print(json.dumps(decision.to_dict(), ensure_ascii=False, default=str))
+        else:
+            _print_decision(path, decision, explain)
+    if not as_json and len(decisions) > 1:
+        _print_summary(decisions)
+    raise typer.Exit(2 if failed else 0)
+
+
+def _print_decision(path: Path, decision: Decision, explain: bool) -> None:
+    style = OUTCOME_STYLE[decision.outcome]
+    out.print(f"[bold]{decision.case_id}[/bold] ({path}) → [{style}]{decision.outcome}[/{style}] "
+              f"[dim]{decision.pack_id} {decision.pack_version}, {len(decision.findings)} finding(s)[/dim]")
+    for finding in decision.findings:
+        fstyle = OUTCOME_STYLE[finding.outcome]
+        out.print(f"  [{fstyle}]{finding.outcome:<7}[/{fstyle}] {finding.rule}: {finding.message}")
+        out.print(f"          [dim]依据 {finding.basis}[/dim]")
+    if explain and decision.trace is not None:
+        out.print(f"  [dim]explain ({decision.engine} engine):[/dim]")
+        for trace in decision.trace:
+            mark = "[red]fired[/red]" if trace.fired else "[dim]ok   [/dim]"
+            inputs = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}" for k, v in trace.inputs.items())
+            item = f"[{trace.item}]" if trace.item is not None else ""
+            out.print(f"    {mark} {trace.rule}{item}  {inputs}")
+
+
+def _print_summary(decisions: list[tuple[Path, Decision]]) -> None:
+    table = Table(title="Decisions")
+    table.add_column("case")
+    table.add_column("outcome")
+    table.add_column("findings")
+    for _path, decision in decisions:
+        style = OUTCOME_STYLE[decision.outcome]
+        rules = ", ".join(f.rule for f in decision.findings) or "—"
+        table.add_row(decision.case_id, f"[{style}]{decision.outcome}[/{style}]", rules)
+    out.print(table)
+
+
+@app.command()
+def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List every loaded plugin and what it registered."""
+    infos = _runtime().plugins()
+    if as_json:
+        print(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
+        return
+    table = Table(title="govauto plugins")
+    for column in ("plugin", "matters", "rule packs", "functions", "lookups", "engines"):
+        table.add_column(column, overflow="fold")
+    for info in infos:
+        table.add_row(info.name, "\n".join(info.matters), "\n".join(info.rule_packs),
+                      ", ".join(info.functions), ", ".join(info.lookups), ", ".join(info.rule_engines))
+    out.print(table)
+
+
+@schema_app.command("case")
+def schema_case(
+    matter: Annotated[str, typer.Option(help="The matter whose case contract to print.")] = "sole_proprietor.establish",
+) -> None:
+    """Print the JSON Schema of a matter's case contract."""
+    from govauto.schema import case_schema
+
+    try:
+        print(json.dumps(case_schema(_runtime(), matter), ensure_ascii=False, indent=2))
+    except UnknownMatterError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+@schema_app.command("decision")
+def schema_decision() -> None:
+    """Print the JSON Schema of ``govauto review --json`` output."""
+    from govauto.schema import decision_schema
+
+    print(json.dumps(decision_schema(), ensure_ascii=False, indent=2))
+
+
+@pack_app.command("check")
+def pack_check(path: Annotated[Path, typer.Argument(help="A rule pack directory.")]) -> None:
+    """Validate a pack: its YAML, every rule's expression, facts, functions and message placeholders."""
+    runtime = _runtime()
+    try:
+        compiled = runtime.compile(path)
+    except PackError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    except GovautoError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    out.print(f"ok: pack {compiled.id} {compiled.version} ({len(compiled.rules)} rules, "
+              f"{len(compiled.pack.examples)} example cases)")
+
+
+@pack_app.command("test")
+def pack_test(
+    path: Annotated[Path, typer.Argument(help="A rule pack directory.")],
+    engine: Annotated[str | None, typer.Option(help="Rule engine: python or durable (default: both).")] = None,
+) -> None:
+    """Run a pack's example cases and compare outcomes and findings with what each example expects."""
+    from govauto.testing.packs import run_examples
+
+    runtime = _runtime()
+    try:
+        results = run_examples(runtime, path, engines=[engine] if engine else runtime.engines)
+    except PackError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    except GovautoError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    failures = [r for r in results if not r.passed]
+    for result in results:
+        mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+        out.print(f"{mark} {result.example.name} [{result.engine}]")
+        for line in result.problems:
+            out.print(f"     {line}", markup=False)
+    out.print(f"{len(results) - len(failures)} passed, {len(failures)} failed")
+    raise typer.Exit(1 if failures else 0)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``govauto`` console script."""
+    return app(args=argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,6 @@
+"""The built-in plugins, registered through the same hooks as installed ones (like pytest's default plugins)."""
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "govauto.default_plugins.engines",
+    "govauto.default_plugins.sole_proprietor",
+)

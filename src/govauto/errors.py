@@ -1,0 +1,105 @@
+"""The exceptions govauto raises.
+
+Every error a user can cause is one of these, with a message that names what was wrong (the file, line,
+field path or rule id) and what to do about it::
+
+    GovautoError
+    ├── CaseError                 a case does not fit the case contract (CLI exit code 2)
+    ├── PackError                 a rule pack is malformed: holds one PackProblem per defect
+    ├── ExpressionError           a rule's ``when`` text is not in the expression language
+    ├── PluginError               a plugin registered something invalid, or twice
+    ├── UnknownMatterError        no plugin registered the case's matter
+    ├── EngineError               a rule engine failed or is unknown
+    └── LookupUnavailableError    a data-sharing lookup could not answer
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class GovautoError(Exception):
+    """Base class of every error govauto raises on purpose."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field of a case that does not fit the contract: ``path`` is dotted, with ``[i]`` for list items."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class CaseError(GovautoError):
+    """A case does not fit the case contract.
+
+    ``problems`` lists every wrong field at once, each named by its path, e.g.
+    ``business.premises[0].division: must be 6 digits, got "44030"``.
+    """
+
+    def __init__(self, problems: Sequence[FieldProblem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f"{source}: " if source else ""
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{where}the case does not fit the contract ({len(self.problems)} problem(s)):\n{lines}")
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """One defect in a rule pack, located by file, line and (where it concerns one) rule id."""
+
+    file: str
+    line: int | None
+    message: str
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        rule = f" [rule {self.rule}]" if self.rule else ""
+        return f"{where}{rule}: {self.message}"
+
+
+class PackError(GovautoError):
+    """A rule pack was refused at load; ``problems`` lists every defect found, not only the first."""
+
+    def __init__(self, problems: Sequence[PackProblem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"the rule pack is invalid ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class ExpressionError(GovautoError):
+    """A ``when`` expression uses syntax or names outside the expression language.
+
+    ``offset`` is the 0-based column in the expression text where the problem starts, when known.
+    """
+
+    def __init__(self, message: str, text: str = "", offset: int | None = None) -> None:
+        self.text = text
+        self.offset = offset
+        self.reason = message
+        pointer = ""
+        if text and offset is not None:
+            pointer = f"\n    {text}\n    {' ' * offset}^"
+        super().__init__(f"{message}{pointer}")
+
+
+class PluginError(GovautoError):
+    """A plugin registered something invalid (a duplicate name, a missing directory, a wrong type)."""
+
+
+class UnknownMatterError(GovautoError):
+    """The case names a matter that no installed plugin registered."""
+
+
+class EngineError(GovautoError):
+    """A rule engine is unknown, or failed while evaluating a pack."""
+
+
+class LookupUnavailableError(GovautoError):
+    """A data-sharing lookup (e.g. the business-name registry) could not answer."""

@@ -1,0 +1,98 @@
+"""The hooks a govauto plugin can implement.
+
+Every hook is named ``govauto_*`` and is called with keyword arguments only. Registration hooks receive a
+``register`` callback, which the plugin calls once per thing it provides::
+
+    from govauto import hookimpl
+
+    @hookimpl
+    def govauto_register_rule_packs(register):
+        register(Path(__file__).parent / "rules" / "my_pack")
+
+The built-in matters, functions and engines are registered through these same hooks
+(``govauto.default_plugins``). The reference for plugin authors is ``docs/hooks.md``; a test keeps the two
+in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from govauto.lookups import Lookup
+    from govauto.matters import Matter
+    from govauto.model import Case
+    from govauto.outcome import Decision
+    from govauto.rules.engines import RuleEngine
+
+PROJECT_NAME = "govauto"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+@hookspec
+def govauto_register_matters(register: Callable[[Matter], None]) -> None:
+    """Register the matters (kinds of application) this plugin handles.
+
+    :param register: call ``register(Matter(...))`` once per matter: its id (``sole_proprietor.establish``),
+        title, case model, required materials, time limit and the id of the rule pack that reviews it.
+    """
+
+
+@hookspec
+def govauto_register_rule_packs(register: Callable[[Path], None]) -> None:
+    """Register rule-pack directories (a ``pack.yaml`` with its ``rules/`` and ``examples/``).
+
+    :param register: call ``register(path)`` once per pack directory. Packs are read and compiled lazily,
+        the first time a case of their matter is reviewed, and once per process.
+    """
+
+
+@hookspec
+def govauto_register_functions(register: Callable[..., None]) -> None:
+    """Register functions that rule expressions may call to derive facts.
+
+    :param register: call ``register(name, function)``; ``function`` must be pure (its result depends only
+        on its arguments), take fact values and constants, and return a JSON-like scalar, a list of them,
+        or ``None`` for "unknown". ``name`` is how rules call it (``age_on(applicant.id_number, submitted_on)``).
+    """
+
+
+@hookspec
+def govauto_register_lookups(register: Callable[[str, Lookup], None]) -> None:
+    """Register data-sharing connectors, such as the registry of existing business names.
+
+    :param register: call ``register(kind, lookup)``; ``kind`` names the protocol the lookup implements
+        (``business_names``: :class:`govauto.lookups.BusinessNameRegistry`).
+    """
+
+
+@hookspec
+def govauto_register_rule_engines(register: Callable[[str, Callable[[], RuleEngine]], None]) -> None:
+    """Register rule engines that evaluate compiled packs.
+
+    :param register: call ``register(name, factory)``; ``factory()`` returns a
+        :class:`govauto.rules.engines.RuleEngine`. Built in: ``python`` and ``durable``.
+    """
+
+
+@hookspec
+def govauto_enrich_facts(case: Case, facts: MutableMapping[str, Any]) -> None:
+    """Add derived facts to a case's facts before its rules are evaluated.
+
+    :param case: the validated case.
+    :param facts: the flat fact mapping (dotted paths to values); add entries, never remove or change one.
+    """
+
+
+@hookspec
+def govauto_decision_made(case: Case, decision: Decision) -> None:
+    """Called after every review decision, whatever its outcome: a notification, its result is ignored.
+
+    :param case: the case that was reviewed.
+    :param decision: the decision with all its findings.
+    """

@@ -1,0 +1,30 @@
+"""Matters: the kinds of application govauto can review (``sole_proprietor.establish`` ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from govauto.model import CaseEnvelope
+
+
+@dataclass(frozen=True)
+class Matter:
+    """A kind of application, registered by a plugin through ``govauto_register_matters``.
+
+    :param id: dotted id used in cases' ``matter`` field, e.g. ``sole_proprietor.establish``.
+    :param title: the matter's official name.
+    :param case_model: the pydantic model of its case contract (a subclass of :class:`~govauto.model.CaseEnvelope`).
+    :param pack: the id of the rule pack that reviews it.
+    :param required_materials: material kinds every application must include.
+    :param time_limit_days: the legal time limit in working days.
+    :param derived_facts: facts the matter adds to every case beyond its contract's fields, with what they mean
+        (rule packs may read them; ``govauto_enrich_facts`` implementations compute them).
+    """
+
+    id: str
+    title: str
+    case_model: type[CaseEnvelope]
+    pack: str
+    required_materials: tuple[str, ...] = ()
+    time_limit_days: int | None = None
+    derived_facts: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,397 @@
+"""The runtime: plugins loaded once, packs compiled once, cases reviewed many times.
+
+:func:`govauto.review` uses a default :class:`Runtime` created on first use. An application that wants its own
+plugins, or a test, creates a ``Runtime`` of its own; nothing global needs poking.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from govauto.errors import CaseError, EngineError, FieldProblem, LookupUnavailableError, PackError, PluginError, \
+    UnknownMatterError
+from govauto.facts import COMMON_DERIVED_FACTS, case_facts
+from govauto.lookups import BUSINESS_NAMES
+from govauto.matters import Matter
+from govauto.model import CaseEnvelope, fact_paths, read_case_file, validate_case
+from govauto.outcome import Decision, Finding, RuleTrace, decide
+from govauto.plugins import make_plugin_manager
+from govauto.rules.compiler import CompiledPack, FactSchema, compile_pack, evaluate_operand, item_facts, prepare
+from govauto.rules.engines import RuleEngine
+from govauto.rules.pack import Pack, read_pack
+
+DEFAULT_ENGINE = "python"
+
+CaseInput = CaseEnvelope | Mapping[str, Any] | Path | str
+
+
+@dataclass
+class PluginInfo:
+    """What one plugin registered, for ``govauto plugins``."""
+
+    name: str
+    hooks: list[str] = field(default_factory=list)
+    matters: list[str] = field(default_factory=list)
+    rule_packs: list[str] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    lookups: list[str] = field(default_factory=list)
+    rule_engines: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Runtime:
+    """Loaded plugins and compiled packs.
+
+    :param plugins: extra plugin objects or modules to register beside the built-ins and installed ones.
+    :param load_entrypoints: load plugins installed under the ``govauto`` entry-point group.
+    :param engine: the default rule engine (``python`` or ``durable``; see ``docs/engines.md``).
+    """
+
+    def __init__(self, plugins: Iterable[object] = (), load_entrypoints: bool = True,
+                 engine: str = DEFAULT_ENGINE) -> None:
+        self._extra = list(plugins)
+        self._load_entrypoints = load_entrypoints
+        self.default_engine = engine
+        self._lock = threading.RLock()
+        self._pm: pluggy.PluginManager | None = None
+        self._info: dict[str, PluginInfo] = {}
+        self._matters: dict[str, Matter] = {}
+        self._pack_dirs: list[Path] = []
+        self._packs: dict[str, Pack] | None = None
+        self._functions: dict[str, Callable[..., Any]] = {}
+        self._lookups: dict[str, list[object]] = {}
+        self._engine_factories: dict[str, Callable[[], RuleEngine]] = {}
+        self._compiled: dict[str, CompiledPack] = {}
+        self._engines: dict[str, RuleEngine] = {}
+        self._loaded_in: dict[str, dict[int, CompiledPack]] = {}
+
+    # ---- plugins -------------------------------------------------------------------------------------------
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The pluggy manager, with every plugin loaded and registrations collected (on first use)."""
+        with self._lock:
+            if self._pm is None:
+                pm = make_plugin_manager(self._extra, self._load_entrypoints)
+                self._collect(pm)
+                self._pm = pm
+            return self._pm
+
+    def _collect(self, pm: pluggy.PluginManager) -> None:
+        def each(hook_name: str, make_register: Callable[[PluginInfo], Callable[..., None]]) -> None:
+            for impl in getattr(pm.hook, hook_name).get_hookimpls():
+                info = self._info.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name))
+                info.hooks.append(hook_name)
+                impl.function(register=make_register(info))
+
+        def matters(info: PluginInfo) -> Callable[[Matter], None]:
+            def register(matter: Matter) -> None:
+                if not isinstance(matter, Matter):
+                    raise PluginError(f"plugin {info.name}: register() takes a govauto.Matter, got {matter!r}")
+                if matter.id in self._matters:
+                    raise PluginError(f"plugin {info.name}: matter {matter.id!r} is already registered")
+                self._matters[matter.id] = matter
+                info.matters.append(matter.id)
+            return register
+
+        def packs(info: PluginInfo) -> Callable[[Path], None]:
+            def register(path: Path | str) -> None:
+                directory = Path(path)
+                if not (directory / "pack.yaml").is_file():
+                    raise PluginError(f"plugin {info.name}: {directory} is not a rule pack (no pack.yaml)")
+                self._pack_dirs.append(directory)
+                info.rule_packs.append(str(directory))
+            return register
+
+        def functions(info: PluginInfo) -> Callable[..., None]:
+            def register(name: str, function: Callable[..., Any]) -> None:
+                if not name.isidentifier() or not callable(function):
+                    raise PluginError(f"plugin {info.name}: register(name, function) needs an identifier and a "
+                                      f"callable, got {name!r}, {function!r}")
+                if name in self._functions:
+                    raise PluginError(f"plugin {info.name}: rule function {name!r} is already registered")
+                self._functions[name] = function
+                info.functions.append(name)
+            return register
+
+        def lookups(info: PluginInfo) -> Callable[[str, object], None]:
+            def register(kind: str, lookup: object) -> None:
+                self._lookups.setdefault(kind, []).append(lookup)
+                info.lookups.append(kind)
+            return register
+
+        def engines(info: PluginInfo) -> Callable[[str, Callable[[], RuleEngine]], None]:
+            def register(name: str, factory: Callable[[], RuleEngine]) -> None:
+                if name in self._engine_factories:
+                    raise PluginError(f"plugin {info.name}: rule engine {name!r} is already registered")
+                self._engine_factories[name] = factory
+                info.rule_engines.append(name)
+            return register
+
+        each("govauto_register_matters", matters)
+        each("govauto_register_rule_packs", packs)
+        each("govauto_register_functions", functions)
+        each("govauto_register_lookups", lookups)
+        each("govauto_register_rule_engines", engines)
+        for name in pm.list_name_plugin():
+            self._info.setdefault(name[0], PluginInfo(name[0]))
+        if "name_taken" not in self._functions:
+            self._functions["name_taken"] = self._name_taken
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every loaded plugin and what it registered."""
+        self.plugin_manager  # noqa: B018 - loads the plugins
+        return sorted(self._info.values(), key=lambda i: (not i.name.startswith("govauto."), i.name))
+
+    @property
+    def matters(self) -> dict[str, Matter]:
+        """Registered matters by id."""
+        self.plugin_manager  # noqa: B018
+        return dict(self._matters)
+
+    @property
+    def engines(self) -> list[str]:
+        """Names of the registered rule engines."""
+        self.plugin_manager  # noqa: B018
+        return sorted(self._engine_factories)
+
+    @property
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        """Rule functions by name."""
+        self.plugin_manager  # noqa: B018
+        return dict(self._functions)
+
+    def _name_taken(self, name: Any, division: Any) -> bool | None:
+        """Whether any connected business-name registry has ``name`` in ``division``; ``None`` if unknown."""
+        registries = self._lookups.get(BUSINESS_NAMES, [])
+        if not registries or not isinstance(name, str) or not name or not isinstance(division, str):
+            return None
+        unknown = False
+        for registry in registries:
+            try:
+                if registry.name_taken(name, division):  # type: ignore[attr-defined]
+                    return True
+            except LookupUnavailableError:
+                unknown = True
+        return None if unknown else False
+
+    # ---- packs ---------------------------------------------------------------------------------------------
+
+    def packs(self) -> dict[str, Pack]:
+        """Every registered pack, read (not compiled), by id."""
+        with self._lock:
+            self.plugin_manager  # noqa: B018
+            if self._packs is None:
+                packs: dict[str, Pack] = {}
+                for directory in self._pack_dirs:
+                    pack = read_pack(directory)
+                    if pack.id in packs:
+                        raise PluginError(f"rule pack {pack.id!r} is registered twice: {packs[pack.id].path} and "
+                                          f"{pack.path}")
+                    packs[pack.id] = pack
+                self._packs = packs
+            return self._packs
+
+    def schema_for(self, matter_id: str) -> FactSchema:
+        """The facts a matter's cases provide (contract fields and derived facts)."""
+        matter = self._matter(matter_id)
+        paths, lists = fact_paths(matter.case_model)
+        derived = {**COMMON_DERIVED_FACTS, **matter.derived_facts}
+        lists_out = {k: frozenset(v) for k, v in lists.items()}
+        for name in derived:
+            if name.endswith("kinds"):
+                lists_out.setdefault(name, frozenset({""}))
+            paths.add(name)
+        return FactSchema(frozenset(paths), lists_out)
+
+    def compile(self, pack: Pack | Path | str) -> CompiledPack:
+        """Compile a pack (a registered one is compiled once and cached).
+
+        :raises PackError: with every problem found: file, line and rule id.
+        """
+        if not isinstance(pack, Pack):
+            pack = read_pack(pack)
+        with self._lock:
+            cached = self._compiled.get(pack.id)
+            if cached is not None and cached.pack.path == pack.path:
+                return cached
+            if pack.matter not in self.matters:
+                from govauto.errors import PackProblem
+
+                raise PackError([PackProblem(str(pack.path / "pack.yaml"), None,
+                                             f"matter {pack.matter!r} is not registered by any plugin (known: "
+                                             f"{', '.join(sorted(self._matters)) or 'none'})")])
+            compiled, problems = compile_pack(pack, self.schema_for(pack.matter), self._functions)
+            if problems:
+                raise PackError(problems)
+            if pack.id in self.packs() and self.packs()[pack.id].path == pack.path:
+                self._compiled[pack.id] = compiled
+            return compiled
+
+    def pack_for(self, matter_id: str) -> CompiledPack:
+        """The compiled pack that reviews ``matter_id``."""
+        matter = self._matter(matter_id)
+        packs = self.packs()
+        if matter.pack not in packs:
+            raise PluginError(f"matter {matter_id!r} is reviewed by pack {matter.pack!r}, which no plugin registered")
+        return self.compile(packs[matter.pack])
+
+    def _matter(self, matter_id: str) -> Matter:
+        matters = self.matters
+        if matter_id not in matters:
+            raise UnknownMatterError(f"no installed plugin handles matter {matter_id!r} (installed: "
+                                     f"{', '.join(sorted(matters)) or 'none'}); see `govauto plugins`")
+        return matters[matter_id]
+
+    def engine(self, name: str | None = None) -> RuleEngine:
+        """The engine instance called ``name`` (the runtime's default when ``None``)."""
+        name = name or self.default_engine
+        with self._lock:
+            if name not in self._engines:
+                self.plugin_manager  # noqa: B018
+                if name not in self._engine_factories:
+                    raise EngineError(f"unknown rule engine {name!r} (available: {', '.join(self.engines)})")
+                self._engines[name] = self._engine_factories[name]()
+            return self._engines[name]
+
+    # ---- cases ---------------------------------------------------------------------------------------------
+
+    def load_case(self, case: CaseInput) -> CaseEnvelope:
+        """Validate a case given as a mapping, a path to a JSON/YAML file, or an already validated case.
+
+        :raises CaseError: listing every field that does not fit the contract, by path.
+        :raises UnknownMatterError: when no plugin handles the case's matter.
+        """
+        if isinstance(case, CaseEnvelope):
+            return case
+        source: str | None = None
+        if isinstance(case, (str, Path)):
+            source = str(case)
+            data: Mapping[str, Any] = read_case_file(case)
+        else:
+            data = case
+        matter = data.get("matter")
+        if not isinstance(matter, str) or not matter:
+            raise CaseError([FieldProblem("matter", "is required: the matter id, e.g. sole_proprietor.establish")],
+                            source)
+        if matter not in self.matters:
+            raise CaseError([FieldProblem("matter", f"unknown matter {matter!r} (installed: "
+                                          f"{', '.join(sorted(self._matters)) or 'none'})")], source)
+        return validate_case(data, self._matters[matter].case_model, source)
+
+    def facts(self, case: CaseEnvelope) -> dict[str, Any]:
+        """The flat, enriched facts of a validated case."""
+        facts = case_facts(case)
+        self.plugin_manager.hook.govauto_enrich_facts(case=case, facts=facts)
+        return facts
+
+    def review(self, case: CaseInput, engine: str | None = None, explain: bool = False,
+               pack: CompiledPack | None = None) -> Decision:
+        """Review one case and return the decision with every finding (一次性告知).
+
+        :param case: a mapping as in the case contract, a path to a JSON/YAML case file, or a validated case.
+        :param engine: the rule engine to use (default: the runtime's).
+        :param explain: also return every rule evaluated with its inputs and result (``Decision.trace``).
+        :param pack: review with this compiled pack instead of the one registered for the case's matter
+            (``govauto pack test`` uses it for packs under development).
+        :raises CaseError: when the case does not fit the contract.
+        """
+        valid = self.load_case(case)
+        if pack is None:
+            pack = self.pack_for(valid.matter)
+        elif pack.pack.matter != valid.matter:
+            raise CaseError([FieldProblem("matter", f"pack {pack.id} reviews {pack.pack.matter!r}, not "
+                                          f"{valid.matter!r}")])
+        rule_engine = self.engine(engine)
+        with self._lock:
+            loaded = self._loaded_in.setdefault(rule_engine.name, {})
+            if loaded.get(id(pack)) is not pack:  # the value keeps the pack alive, so its id stays unique
+                rule_engine.load(pack)
+                loaded[id(pack)] = pack
+        facts = self.facts(valid)
+        prepared = prepare(pack, facts)
+        matches = sorted(set(rule_engine.evaluate(pack, prepared)), key=lambda m: (m[0], -1 if m[1] is None else m[1]))
+        findings = tuple(_finding(pack, rule_index, item, facts) for rule_index, item in matches)
+        trace = _trace(pack, prepared, set(matches), facts) if explain else None
+        decision = Decision(valid.case_id, valid.matter, pack.id, pack.version, decide(findings), findings,
+                            rule_engine.name, trace)
+        self.plugin_manager.hook.govauto_decision_made(case=valid, decision=decision)
+        return decision
+
+
+def _view(pack: CompiledPack, rule_index: int, item: int | None, facts: Mapping[str, Any]) -> Mapping[str, Any]:
+    scope = pack.compiled[rule_index].scope
+    if item is None:
+        return facts
+    return {**facts, **item_facts(facts[scope][item])}
+
+
+def _display(scope: str, path: str, item: int | None) -> str:
+    if item is None:
+        return path
+    if path == "item":
+        return f"{scope}[{item}]"
+    if path.startswith("item."):
+        return f"{scope}[{item}].{path[5:]}"
+    return path
+
+
+def _finding(pack: CompiledPack, rule_index: int, item: int | None, facts: Mapping[str, Any]) -> Finding:
+    rule = pack.rules[rule_index]
+    compiled = pack.compiled[rule_index]
+    view = _view(pack, rule_index, item, facts)
+    inputs = {_display(compiled.scope, path, item): view.get(path) for path, _ in compiled.inputs}
+    message = _render(pack, rule_index, view)
+    return Finding(rule.id, rule.outcome, message, rule.basis, inputs)  # type: ignore[arg-type]
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _render(pack: CompiledPack, rule_index: int, view: Mapping[str, Any]) -> str:
+    rule = pack.rules[rule_index]
+    lets = pack.lets[rule_index]
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        if name in lets:
+            scope = pack.scopes[pack.compiled[rule_index].scope]
+            key = lets[name]
+            operand = scope.computed.get(key)
+            raw = evaluate_operand(pack.functions, operand, view) if operand is not None else view.get(
+                scope.reads.get(key, name))
+        else:
+            raw = view.get(name)
+        return _text(raw)
+
+    return _PLACEHOLDER.sub(value, rule.message)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "（未填写）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, tuple)):
+        return "、".join(_text(v) for v in value)
+    return str(value)
+
+
+def _trace(pack: CompiledPack, prepared: Mapping[str, list[tuple[int | None, dict[str, Any]]]],
+           fired: set[tuple[int, int | None]], facts: Mapping[str, Any]) -> tuple[RuleTrace, ...]:
+    out: list[RuleTrace] = []
+    for compiled in pack.compiled:
+        for item, _fact in prepared.get(compiled.scope, []):
+            view = _view(pack, compiled.index, item, facts)
+            inputs = {_display(compiled.scope, p, item): view.get(p) for p, _ in compiled.inputs}
+            out.append(RuleTrace(compiled.id, (compiled.index, item) in fired, inputs, item))
+    return tuple(out)
