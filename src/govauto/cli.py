@@ -157,9 +157,8 @@ def pack_test(
     """Run a pack's example cases and compare outcomes and findings with what each example expects."""
     from govauto.testing.packs import run_examples
 
-    runtime = _runtime()
     try:
-        results = run_examples(runtime, path, engines=[engine] if engine else runtime.engines)
+        results = run_examples(path, engines=[engine] if engine else None)
     except PackError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None

@@ -100,6 +100,8 @@ class Example:
     outcome: str
     findings: list[str]
     description: str = ""
+    lookups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Data the example's lookups answer from, by kind (``business_names``: taken names)."""
 
 
 @dataclass
@@ -299,8 +301,13 @@ def _examples(directory: Path, problems: list[PackProblem], rule_ids: set[str]) 
             if str(rid) not in rule_ids:
                 problems.append(PackProblem(str(file), data.lines.get("expect"),
                                             f"expect.findings names rule '{rid}', which the pack does not have"))
+        lookups = data.get("lookups") or {}
+        if not isinstance(lookups, Mapping) or not all(isinstance(v, list) for v in lookups.values()):
+            problems.append(PackProblem(str(file), data.lines.get("lookups"),
+                                        "lookups maps a kind (business_names) to a list of records"))
+            lookups = {}
         out.append(Example(file.stem, str(file), data.line, _plain(data["case"]), str(outcome),
-                           [str(r) for r in findings], str(data.get("description") or "")))
+                           [str(r) for r in findings], str(data.get("description") or ""), _plain(lookups)))
     return out
 
 

@@ -3,15 +3,46 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from govauto.errors import CaseError
+from govauto.lookups import BUSINESS_NAMES
+from govauto.plugins import hookimpl
 from govauto.outcome import Decision
 from govauto.rules.compiler import CompiledPack
 from govauto.rules.pack import Example, read_pack
 from govauto.runtime import Runtime
+
+
+class ExampleNameRegistry:
+    """The business-name registry examples run against: the names the current example lists.
+
+    An example may say which names are already taken::
+
+        lookups:
+          business_names:
+            - {name: 深圳市南山区李四五金店（个体工商户）, division: "440305"}
+
+    so that its outcome does not depend on which registry plugins happen to be installed.
+    """
+
+    def __init__(self) -> None:
+        self.taken: set[tuple[str, str]] = set()
+
+    def name_taken(self, name: str, division: str) -> bool:
+        return (name, division) in self.taken
+
+    @hookimpl
+    def govauto_register_lookups(self, register: Callable[[str, object], None]) -> None:
+        register(BUSINESS_NAMES, self)
+
+
+def example_runtime() -> tuple[Runtime, ExampleNameRegistry]:
+    """A runtime for running example cases, with the examples' own name registry registered."""
+    registry = ExampleNameRegistry()
+    return Runtime(plugins=[registry]), registry
 
 
 @dataclass
@@ -28,8 +59,14 @@ class ExampleResult:
         return not self.problems
 
 
-def check_example(runtime: Runtime, pack: CompiledPack, example: Example, engine: str) -> ExampleResult:
-    """Review ``example`` with ``pack`` and compare with its expected outcome and findings (rule ids, counted)."""
+def check_example(runtime: Runtime, pack: CompiledPack, example: Example, engine: str,
+                  registry: ExampleNameRegistry | None = None) -> ExampleResult:
+    """Review ``example`` with ``pack`` and compare with its expected outcome and findings (rule ids, counted).
+
+    :param registry: the runtime's :class:`ExampleNameRegistry`, loaded with the example's taken names.
+    """
+    if registry is not None:
+        registry.taken = {(str(n.get("name")), str(n.get("division"))) for n in example.lookups.get(BUSINESS_NAMES, [])}
     try:
         decision = runtime.review(example.case, engine=engine, pack=pack)
     except CaseError as exc:
@@ -51,11 +88,13 @@ def check_example(runtime: Runtime, pack: CompiledPack, example: Example, engine
     return ExampleResult(example, engine, decision, problems)
 
 
-def run_examples(runtime: Runtime, path: Path | str, engines: Iterable[str]) -> list[ExampleResult]:
-    """Run every example case of the pack at ``path`` on each engine.
+def run_examples(path: Path | str, engines: Iterable[str] | None = None) -> list[ExampleResult]:
+    """Run every example case of the pack at ``path`` on each engine (default: every registered engine).
 
     :raises govauto.errors.PackError: when the pack itself is invalid.
     """
+    runtime, registry = example_runtime()
     pack = read_pack(path)
     compiled = runtime.compile(pack)
-    return [check_example(runtime, compiled, example, engine) for example in pack.examples for engine in engines]
+    return [check_example(runtime, compiled, example, engine, registry)
+            for example in pack.examples for engine in (engines or runtime.engines)]

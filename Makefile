@@ -1,0 +1,59 @@
+# govauto: `make demo` installs everything and reviews the example cases; `make test` installs and runs all checks.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+BIN       := $(VENV)/bin
+PY        := $(BIN)/python
+# durable-rules builds on CPython 3.11/3.12 only (it fails to import on 3.13).
+PYTHON    ?= $(shell for p in python3.11 python3.12 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' && echo $$p && break; done)
+APT_PACKAGES := gcc python3-dev
+STAMP     := $(VENV)/.installed
+
+.PHONY: help install system-deps demo test lint typecheck docs pytest bench clean
+
+help:
+	@echo "make demo   - install everything, then review the example cases"
+	@echo "make test   - install everything, then lint, type-check, build the docs and run the tests"
+	@echo "make bench  - run the benchmarks under bench/"
+	@echo "make docs   - build the documentation site into site/"
+
+system-deps:
+	@missing=""; command -v gcc >/dev/null || missing="$(APT_PACKAGES)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages: $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	fi
+	@test -n "$(PYTHON)" || { echo "error: CPython 3.11 or 3.12 is required (durable-rules does not build on 3.13)"; exit 1; }
+
+$(STAMP): pyproject.toml constraints.txt plugins/govauto-name-registry/pyproject.toml | system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]" -e plugins/govauto-name-registry
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/govauto review examples/cases/*.yaml
+
+lint: install
+	$(BIN)/ruff check src tests bench examples plugins
+
+typecheck: install
+	$(BIN)/mypy src
+
+docs: install
+	$(BIN)/mkdocs build --strict --quiet
+
+pytest: install
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck docs pytest
+
+bench: install
+	$(PY) bench/bench_review.py
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache
