@@ -15,15 +15,31 @@ from typing import Any
 
 import pluggy
 
-from govauto.errors import CaseError, EngineError, FieldProblem, LookupUnavailableError, PackError, PluginError, \
-    UnknownMatterError
+from govauto.errors import (
+    CaseError,
+    EngineError,
+    FieldProblem,
+    LookupUnavailableError,
+    PackError,
+    PluginError,
+    UnknownMatterError,
+)
 from govauto.facts import COMMON_DERIVED_FACTS, case_facts
 from govauto.lookups import BUSINESS_NAMES
 from govauto.matters import Matter
 from govauto.model import CaseEnvelope, fact_paths, read_case_file, validate_case
 from govauto.outcome import Decision, Finding, RuleTrace, decide
 from govauto.plugins import make_plugin_manager
-from govauto.rules.compiler import CompiledPack, FactSchema, compile_pack, evaluate_operand, item_facts, prepare
+from govauto.rules.compiler import (
+    CompiledPack,
+    FactSchema,
+    compile_pack,
+    computed_in,
+    describe,
+    evaluate_operand,
+    item_facts,
+    prepare,
+)
 from govauto.rules.engines import RuleEngine
 from govauto.rules.pack import Pack, read_pack
 
@@ -390,8 +406,11 @@ def _trace(pack: CompiledPack, prepared: Mapping[str, list[tuple[int | None, dic
            fired: set[tuple[int, int | None]], facts: Mapping[str, Any]) -> tuple[RuleTrace, ...]:
     out: list[RuleTrace] = []
     for compiled in pack.compiled:
-        for item, _fact in prepared.get(compiled.scope, []):
+        computed = computed_in(compiled.condition)
+        for item, fact in prepared.get(compiled.scope, []):
             view = _view(pack, compiled.index, item, facts)
             inputs = {_display(compiled.scope, p, item): view.get(p) for p, _ in compiled.inputs}
+            for node in computed:
+                inputs[describe(node.call)] = fact.get(node.key)
             out.append(RuleTrace(compiled.id, (compiled.index, item) in fired, inputs, item))
     return tuple(out)

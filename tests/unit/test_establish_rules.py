@@ -183,4 +183,5 @@ def test_explain_lists_every_rule_with_inputs(runtime: govauto.Runtime, valid_ca
     traced = {t.rule for t in decision.trace}
     assert len(traced) >= 35
     phone = next(t for t in decision.trace if t.rule == "applicant.phone")
-    assert phone.inputs == {"applicant.phone": "13800138000"} and phone.fired is False
+    assert phone.inputs == {"applicant.phone": "13800138000", "mobile_ok(applicant.phone)": True}
+    assert phone.fired is False

@@ -113,7 +113,7 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_missing_manifest_and_unknown_matter(tmp_path: Path, runtime: govauto.Runtime) -> None:
-    with pytest.raises(PackError, match="no pack.yaml"):
+    with pytest.raises(PackError, match=r"no pack\.yaml"):
         read_pack(tmp_path)
     path = _pack(tmp_path, RULE.format(when="true", message="m"),
                  "id: p\nversion: '1'\nmatter: no.such.matter\n")
@@ -149,5 +149,5 @@ def test_example_naming_an_unknown_rule_is_refused(tmp_path: Path) -> None:
     shutil.copytree(PACK_DIR, tmp_path / "p")
     (tmp_path / "p" / "examples" / "bad.yaml").write_text(
         "case: {matter: x}\nexpect: {outcome: correct, findings: [no.such.rule]}\n", "utf-8")
-    with pytest.raises(PackError, match="names rule 'no.such.rule'"):
+    with pytest.raises(PackError, match=r"names rule 'no\.such\.rule'"):
         read_pack(tmp_path / "p")

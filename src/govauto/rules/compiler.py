@@ -297,8 +297,8 @@ def _simplify(cond: ir.Cond) -> ir.Cond:
                 if item.value != is_all:  # False in All, True in Any decides
                     return item
                 continue
-            if type(item) is type(cond):
-                items.extend(item.items)  # type: ignore[union-attr]
+            if isinstance(item, (ir.All, ir.Any_)) and type(item) is type(cond):
+                items.extend(item.items)
             else:
                 items.append(item)
         if not items:
@@ -470,3 +470,35 @@ def evaluate_call(functions: Functions, call: ir.Call, facts: Mapping[str, Any])
         from govauto.errors import EngineError
 
         raise EngineError(f"the rule function {call.name}() failed on {args!r}: {type(exc).__name__}: {exc}") from exc
+
+
+def computed_in(cond: ir.Cond) -> list[ir.Computed]:
+    """The computed values a compiled condition reads, in order of first appearance."""
+    found: dict[str, ir.Computed] = {}
+
+    def walk(c: ir.Cond) -> None:
+        if isinstance(c, ir.Compare):
+            for operand in (c.left, c.right):
+                if isinstance(operand, ir.Computed):
+                    found.setdefault(operand.key, operand)
+        elif isinstance(c, (ir.Exists, ir.Truth)) and isinstance(c.operand, ir.Computed):
+            found.setdefault(c.operand.key, c.operand)
+        elif isinstance(c, (ir.All, ir.Any_)):
+            for item in c.items:
+                walk(item)
+
+    walk(cond)
+    return list(found.values())
+
+
+def describe(operand: ir.Operand) -> str:
+    """An operand written back in the expression language (``age_on(applicant.id_number, submitted_on)``)."""
+    if isinstance(operand, ir.Const):
+        return repr(operand.value)
+    if isinstance(operand, ir.Fact):
+        return operand.path
+    if isinstance(operand, ir.Computed):
+        return describe(operand.call)
+    if operand.name == "contains" and len(operand.args) == 2:
+        return f"{describe(operand.args[1])} in {describe(operand.args[0])}"
+    return f"{operand.name}({', '.join(describe(a) for a in operand.args)})"

@@ -53,13 +53,13 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     return out
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def load_yaml(path: Path) -> Any:
     """Read a YAML file keeping line numbers on mappings (:class:`LineDict`)."""
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(handle, Loader=_LineLoader)
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,8 @@ def _examples(directory: Path, problems: list[PackProblem], rule_ids: set[str]) 
             continue
         findings = expect.get("findings") or []
         if not isinstance(findings, list):
-            problems.append(PackProblem(str(file), data.lines.get("expect"), "expect.findings must be a list of rule ids"))
+            problems.append(PackProblem(str(file), data.lines.get("expect"),
+                                        "expect.findings must be a list of rule ids"))
             continue
         for rid in findings:
             if str(rid) not in rule_ids:

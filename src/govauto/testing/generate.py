@@ -56,7 +56,8 @@ def generate_case(rng: random.Random, index: int = 0, defect_rate: float = 0.15)
     applicant: dict[str, Any] = {
         "name": _person(rng),
         "id_number": id_number,
-        "id_valid_until": rng.choice(["长期", (submitted.date() + dt.timedelta(days=rng.randrange(-400, 4000))).isoformat()]),
+        "id_valid_until": rng.choice(
+            ["长期", (submitted.date() + dt.timedelta(days=rng.randrange(-400, 4000))).isoformat()]),
         "phone": rng.choice(["13800138000", "139-2288-1234", "+86 137 0013 7000"]) if not _maybe(rng, defect_rate)
         else rng.choice(["1234", "0755-12345678", "23800138000", ""]),
         "address": authority[2] + f"桃园路{rng.randrange(1, 300)}号" if not _maybe(rng, defect_rate)

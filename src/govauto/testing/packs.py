@@ -9,8 +9,8 @@ from pathlib import Path
 
 from govauto.errors import CaseError
 from govauto.lookups import BUSINESS_NAMES
-from govauto.plugins import hookimpl
 from govauto.outcome import Decision
+from govauto.plugins import hookimpl
 from govauto.rules.compiler import CompiledPack
 from govauto.rules.pack import Example, read_pack
 from govauto.runtime import Runtime

@@ -18,7 +18,9 @@ ESTABLISH = Matter(
     pack="sole_proprietor.establish",
     required_materials=("application_form", "id_card"),
     time_limit_days=3,
-    derived_facts={"business.online_only": "true when every premises is an online shop (the 住所 decides jurisdiction)"},
+    derived_facts={
+        "business.online_only": "true when every premises is an online shop (the 住所 then decides jurisdiction)",
+    },
 )
 
 
