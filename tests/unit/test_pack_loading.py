@@ -102,7 +102,7 @@ def test_structural_errors_name_every_problem(tmp_path: Path) -> None:
     assert "a rule id is lowercase words" in text
     assert "outcome must be one of" in text
     assert "'message' is required" in text
-    assert "duplicate rule id" in text and "r.yaml:15" in text
+    assert "duplicate rule id" in text and "r.yaml:14" in text
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:

@@ -253,6 +253,8 @@ def _rules(raw: Any, file: Path, line: int, problems: list[PackProblem]) -> list
             problem("the rule has no 'id'")
         elif not RULE_ID.match(rule_id):
             problem("a rule id is lowercase words joined by dots, like applicant.id_number.checksum", "id")
+        if isinstance(entry.get("when"), bool):  # YAML reads `when: true` as a boolean
+            entry["when"] = "true" if entry["when"] else "false"
         for key in ("title", "when", "message", "basis"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 problem(f"'{key}' is required and must be text", key if key in entry else None)
