@@ -1,7 +1,8 @@
 """The ``govauto`` command line.
 
-Exit codes: 0 when every case got a decision (whatever it is) or a check passed; 1 when a pack test or check
-failed; 2 when an input does not fit its contract (a case, a pack path, an option).
+Exit codes: 0 when every case got a decision (whatever it is) or a check passed; 1 when a pack is invalid, a pack
+test failed or a review could not be made; 2 when a case does not fit its contract or an option is wrong (an
+unknown engine or matter).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from govauto.errors import CaseError, GovautoError, PackError, UnknownMatterError
+from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
 from govauto.outcome import Decision
 from govauto.runtime import Runtime
 
@@ -44,12 +46,15 @@ def review(
 ) -> None:
     """Review cases and print each decision with all its findings."""
     runtime = _runtime()
+    if engine is not None and engine not in runtime.engines:
+        err.print(f"error: unknown rule engine {engine!r} (available: {', '.join(runtime.engines)})", markup=False)
+        raise typer.Exit(2)
     failed = False
     decisions: list[tuple[Path, Decision]] = []
     for path in cases:
         try:
             decision = runtime.review(path, engine=engine, explain=explain)
-        except (CaseError, UnknownMatterError) as exc:
+        except (CaseError, UnknownMatterError, PackNotInForceError) as exc:
             failed = True
             err.print(f"[red]error[/red] {exc}", markup=True) if not as_json else print(str(exc), file=sys.stderr)
             continue
@@ -68,19 +73,19 @@ def review(
 
 def _print_decision(path: Path, decision: Decision, explain: bool) -> None:
     style = OUTCOME_STYLE[decision.outcome]
-    out.print(f"[bold]{decision.case_id}[/bold] ({path}) → [{style}]{decision.outcome}[/{style}] "
+    out.print(f"[bold]{escape(decision.case_id)}[/bold] ({escape(str(path))}) → [{style}]{decision.outcome}[/{style}] "
               f"[dim]{decision.pack_id} {decision.pack_version}, {len(decision.findings)} finding(s)[/dim]")
     for finding in decision.findings:
         fstyle = OUTCOME_STYLE[finding.outcome]
-        out.print(f"  [{fstyle}]{finding.outcome:<7}[/{fstyle}] {finding.rule}: {finding.message}")
-        out.print(f"          [dim]依据 {finding.basis}[/dim]")
+        out.print(f"  [{fstyle}]{finding.outcome:<7}[/{fstyle}] {finding.rule}: {escape(finding.message)}")
+        out.print(f"          [dim]依据 {escape(finding.basis)}[/dim]")
     if explain and decision.trace is not None:
         out.print(f"  [dim]explain ({decision.engine} engine):[/dim]")
         for trace in decision.trace:
             mark = "[red]fired[/red]" if trace.fired else "[dim]ok   [/dim]"
             inputs = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}" for k, v in trace.inputs.items())
             item = f"[{trace.item}]" if trace.item is not None else ""
-            out.print(f"    {mark} {trace.rule}{item}  {inputs}")
+            out.print(f"    {mark} {escape(trace.rule + item)}  {escape(inputs)}")
 
 
 def _print_summary(decisions: list[tuple[Path, Decision]]) -> None:
@@ -91,7 +96,7 @@ def _print_summary(decisions: list[tuple[Path, Decision]]) -> None:
     for _path, decision in decisions:
         style = OUTCOME_STYLE[decision.outcome]
         rules = ", ".join(f.rule for f in decision.findings) or "—"
-        table.add_row(decision.case_id, f"[{style}]{decision.outcome}[/{style}]", rules)
+        table.add_row(escape(decision.case_id), f"[{style}]{decision.outcome}[/{style}]", rules)
     out.print(table)
 
 
@@ -168,7 +173,7 @@ def pack_test(
     failures = [r for r in results if not r.passed]
     for result in results:
         mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
-        out.print(f"{mark} {result.example.name} [{result.engine}]")
+        out.print(f"{mark} {escape(result.example.name)} {escape(f'[{result.engine}]')}")
         for line in result.problems:
             out.print(f"     {line}", markup=False)
     out.print(f"{len(results) - len(failures)} passed, {len(failures)} failed")

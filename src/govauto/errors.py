@@ -9,6 +9,7 @@ field path or rule id) and what to do about it::
     ├── ExpressionError           a rule's ``when`` text is not in the expression language
     ├── PluginError               a plugin registered something invalid, or twice
     ├── UnknownMatterError        no plugin registered the case's matter
+    ├── PackNotInForceError       the case was submitted when its matter's rule pack was not in force
     ├── EngineError               a rule engine failed or is unknown
     └── LookupUnavailableError    a data-sharing lookup could not answer
 """
@@ -95,6 +96,14 @@ class PluginError(GovautoError):
 
 class UnknownMatterError(GovautoError):
     """The case names a matter that no installed plugin registered."""
+
+
+class PackNotInForceError(GovautoError):
+    """The case was submitted on a date outside its rule pack's ``effective_from``..``effective_until``.
+
+    A case is judged by the rules in force on the China date of ``submitted_at``; govauto never judges it by
+    rules that were not yet, or no longer, in force.
+    """
 
 
 class EngineError(GovautoError):

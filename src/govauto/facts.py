@@ -17,6 +17,9 @@ from typing import Any
 
 from govauto.model import CaseEnvelope
 
+DERIVED_LISTS = frozenset({"materials.kinds"})
+"""Derived facts that are lists of scalars (``for_each`` and ``in`` can use them)."""
+
 COMMON_DERIVED_FACTS = {
     "submitted_on": "the China (Asia/Shanghai) date of submitted_at, as YYYY-MM-DD",
     "materials.kinds": "the kinds of the materials provided, as a list",

@@ -48,7 +48,8 @@ def govauto_register_rule_packs(register: Callable[[Path], None]) -> None:
     """Register rule-pack directories (a ``pack.yaml`` with its ``rules/`` and ``examples/``).
 
     :param register: call ``register(path)`` once per pack directory. Packs are read and compiled lazily,
-        the first time a case of their matter is reviewed, and once per process.
+        the first time a case of their matter is reviewed, and once per :class:`~govauto.Runtime`
+        (so once per process through :func:`govauto.review`).
     """
 
 

@@ -21,10 +21,11 @@ from govauto.errors import (
     FieldProblem,
     LookupUnavailableError,
     PackError,
+    PackNotInForceError,
     PluginError,
     UnknownMatterError,
 )
-from govauto.facts import COMMON_DERIVED_FACTS, case_facts
+from govauto.facts import COMMON_DERIVED_FACTS, DERIVED_LISTS, case_facts
 from govauto.lookups import BUSINESS_NAMES
 from govauto.matters import Matter
 from govauto.model import CaseEnvelope, fact_paths, read_case_file, validate_case
@@ -158,8 +159,11 @@ class Runtime:
         each("govauto_register_functions", functions)
         each("govauto_register_lookups", lookups)
         each("govauto_register_rule_engines", engines)
-        for name in pm.list_name_plugin():
-            self._info.setdefault(name[0], PluginInfo(name[0]))
+        for name, plugin in pm.list_name_plugin():
+            info = self._info.setdefault(name, PluginInfo(name))
+            for caller in pm.get_hookcallers(plugin) or []:
+                if caller.name not in info.hooks:
+                    info.hooks.append(caller.name)
         if "name_taken" not in self._functions:
             self._functions["name_taken"] = self._name_taken
 
@@ -224,9 +228,10 @@ class Runtime:
         derived = {**COMMON_DERIVED_FACTS, **matter.derived_facts}
         lists_out = {k: frozenset(v) for k, v in lists.items()}
         for name in derived:
-            if name.endswith("kinds"):
+            if name in DERIVED_LISTS:
                 lists_out.setdefault(name, frozenset({""}))
-            paths.add(name)
+            else:
+                paths.add(name)
         return FactSchema(frozenset(paths), lists_out)
 
     def compile(self, pack: Pack | Path | str) -> CompiledPack:
@@ -284,8 +289,8 @@ class Runtime:
     def load_case(self, case: CaseInput) -> CaseEnvelope:
         """Validate a case given as a mapping, a path to a JSON/YAML file, or an already validated case.
 
-        :raises CaseError: listing every field that does not fit the contract, by path.
-        :raises UnknownMatterError: when no plugin handles the case's matter.
+        :raises CaseError: listing every field that does not fit the contract, by path (an unknown matter is
+            reported on the ``matter`` field).
         """
         if isinstance(case, CaseEnvelope):
             return case
@@ -327,6 +332,7 @@ class Runtime:
         elif pack.pack.matter != valid.matter:
             raise CaseError([FieldProblem("matter", f"pack {pack.id} reviews {pack.pack.matter!r}, not "
                                           f"{valid.matter!r}")])
+        _check_in_force(pack, valid)
         rule_engine = self.engine(engine)
         with self._lock:
             loaded = self._loaded_in.setdefault(rule_engine.name, {})
@@ -342,6 +348,15 @@ class Runtime:
                             rule_engine.name, trace)
         self.plugin_manager.hook.govauto_decision_made(case=valid, decision=decision)
         return decision
+
+
+def _check_in_force(pack: CompiledPack, case: CaseEnvelope) -> None:
+    start, end, day = pack.pack.effective_from, pack.pack.effective_until, case.submitted_on
+    if (start and day < start) or (end and day > end):
+        raise PackNotInForceError(
+            f"case {case.case_id} was submitted on {day} (China date), but rule pack {pack.id} {pack.version} is in "
+            f"force from {start or 'the beginning'} to {end or 'further notice'}: no rules of this matter were in "
+            "force on that day; check submitted_at")
 
 
 def _view(pack: CompiledPack, rule_index: int, item: int | None, facts: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -399,6 +414,8 @@ def _text(value: Any) -> str:
         return "是" if value else "否"
     if isinstance(value, (list, tuple)):
         return "、".join(_text(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 

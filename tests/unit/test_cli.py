@@ -50,7 +50,7 @@ def test_review_table_and_explain() -> None:
 
 def test_unknown_engine_is_a_clear_error() -> None:
     result = _run("review", "--engine", "drools", str(CASES / "approve.yaml"))
-    assert result.returncode == 1 and "unknown rule engine 'drools'" in result.stderr
+    assert result.returncode == 2 and "unknown rule engine 'drools'" in result.stderr
 
 
 def test_pack_check_and_test() -> None:

@@ -185,3 +185,11 @@ def test_explain_lists_every_rule_with_inputs(runtime: govauto.Runtime, valid_ca
     phone = next(t for t in decision.trace if t.rule == "applicant.phone")
     assert phone.inputs == {"applicant.phone": "13800138000", "mobile_ok(applicant.phone)": True}
     assert phone.fired is False
+
+
+def test_a_case_from_before_the_pack_was_in_force_is_refused(runtime: govauto.Runtime, valid_case: Case) -> None:
+    valid_case["submitted_at"] = "2025-07-14T16:30:00Z"  # 00:30 on 2025-07-15 in China: in force
+    assert runtime.review(valid_case).outcome == "approve"
+    valid_case["submitted_at"] = "2025-07-14T15:30:00Z"  # 23:30 on 2025-07-14 in China
+    with pytest.raises(govauto.PackNotInForceError, match="submitted on 2025-07-14"):
+        runtime.review(valid_case)

@@ -25,7 +25,8 @@ class ExampleNameRegistry:
           business_names:
             - {name: 深圳市南山区李四五金店（个体工商户）, division: "440305"}
 
-    so that its outcome does not depend on which registry plugins happen to be installed.
+    so that its outcome does not depend on the data of the registries installed beside it (those are still
+    asked too: a name an installed registry knows is taken in the example as well).
     """
 
     def __init__(self) -> None:
