@@ -43,6 +43,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy src
+	$(BIN)/mypy --strict plugins/govauto-name-registry/src
 
 docs: install
 	$(BIN)/mkdocs build --strict --quiet

@@ -24,3 +24,6 @@ class BusinessNameRegistry(Protocol):
 
 Lookup = BusinessNameRegistry
 """Any lookup protocol (the union grows as kinds are added)."""
+
+LOOKUP_KINDS: dict[str, type] = {BUSINESS_NAMES: BusinessNameRegistry}
+"""The lookup kinds a plugin may register, and the protocol each must implement."""

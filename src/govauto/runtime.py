@@ -6,6 +6,7 @@ plugins, or a test, creates a ``Runtime`` of its own; nothing global needs pokin
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -26,7 +27,7 @@ from govauto.errors import (
     UnknownMatterError,
 )
 from govauto.facts import COMMON_DERIVED_FACTS, DERIVED_LISTS, case_facts
-from govauto.lookups import BUSINESS_NAMES
+from govauto.lookups import BUSINESS_NAMES, LOOKUP_KINDS
 from govauto.matters import Matter
 from govauto.model import CaseEnvelope, fact_paths, read_case_file, validate_case
 from govauto.outcome import Decision, Finding, RuleTrace, decide
@@ -45,6 +46,8 @@ from govauto.rules.engines import RuleEngine
 from govauto.rules.pack import Pack, read_pack
 
 DEFAULT_ENGINE = "python"
+
+log = logging.getLogger("govauto")
 
 CaseInput = CaseEnvelope | Mapping[str, Any] | Path | str
 
@@ -71,11 +74,14 @@ class Runtime:
     :param plugins: extra plugin objects or modules to register beside the built-ins and installed ones.
     :param load_entrypoints: load plugins installed under the ``govauto`` entry-point group.
     :param engine: the default rule engine (``python`` or ``durable``; see ``docs/engines.md``).
+    :param lookups: data-sharing lookups to use *instead of* the ones plugins register, by kind, e.g.
+        ``{"business_names": [MyRegistry()]}`` (configuration in code, and deterministic tests).
     """
 
     def __init__(self, plugins: Iterable[object] = (), load_entrypoints: bool = True,
-                 engine: str = DEFAULT_ENGINE) -> None:
+                 engine: str = DEFAULT_ENGINE, lookups: Mapping[str, Iterable[object]] | None = None) -> None:
         self._extra = list(plugins)
+        self._lookup_overrides = {kind: list(items) for kind, items in (lookups or {}).items()}
         self._load_entrypoints = load_entrypoints
         self.default_engine = engine
         self._lock = threading.RLock()
@@ -142,6 +148,7 @@ class Runtime:
 
         def lookups(info: PluginInfo) -> Callable[[str, object], None]:
             def register(kind: str, lookup: object) -> None:
+                _check_lookup(f"plugin {info.name}", kind, lookup)
                 self._lookups.setdefault(kind, []).append(lookup)
                 info.lookups.append(kind)
             return register
@@ -159,6 +166,10 @@ class Runtime:
         each("govauto_register_functions", functions)
         each("govauto_register_lookups", lookups)
         each("govauto_register_rule_engines", engines)
+        for kind, items in self._lookup_overrides.items():
+            for item in items:
+                _check_lookup("Runtime(lookups=...)", kind, item)
+            self._lookups[kind] = list(items)
         for name, plugin in pm.list_name_plugin():
             info = self._info.setdefault(name, PluginInfo(name))
             for caller in pm.get_hookcallers(plugin) or []:
@@ -200,7 +211,8 @@ class Runtime:
             try:
                 if registry.name_taken(name, division):  # type: ignore[attr-defined]
                     return True
-            except LookupUnavailableError:
+            except LookupUnavailableError as exc:
+                log.warning("business-name registry %r could not answer: %s", registry, exc)
                 unknown = True
         return None if unknown else False
 
@@ -348,6 +360,14 @@ class Runtime:
                             rule_engine.name, trace)
         self.plugin_manager.hook.govauto_decision_made(case=valid, decision=decision)
         return decision
+
+
+def _check_lookup(who: str, kind: str, lookup: object) -> None:
+    protocol = LOOKUP_KINDS.get(kind)
+    if protocol is None:
+        raise PluginError(f"{who}: unknown lookup kind {kind!r} (known: {', '.join(sorted(LOOKUP_KINDS))})")
+    if not isinstance(lookup, protocol):
+        raise PluginError(f"{who}: a {kind!r} lookup must implement {protocol.__name__}, got {lookup!r}")
 
 
 def _check_in_force(pack: CompiledPack, case: CaseEnvelope) -> None:

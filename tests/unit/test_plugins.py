@@ -87,3 +87,25 @@ def test_plugins_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     listed = json.loads(capsys.readouterr().out)
     assert any(p["name"] == "govauto.default_plugins.sole_proprietor" for p in listed)
+
+
+def test_lookup_registration_is_checked() -> None:
+    class BadKind:
+        @hookimpl
+        def govauto_register_lookups(self, register: Callable[[str, object], None]) -> None:
+            register("business_name", object())
+
+    with pytest.raises(PluginError, match="unknown lookup kind 'business_name'"):
+        govauto.Runtime(plugins=[BadKind()], load_entrypoints=False).plugins()
+    with pytest.raises(PluginError, match="must implement BusinessNameRegistry"):
+        govauto.Runtime(lookups={"business_names": [object()]}, load_entrypoints=False).plugins()
+
+
+def test_lookups_given_in_code_replace_registered_ones(valid_case: dict[str, Any]) -> None:
+    class Taken:
+        def name_taken(self, name: str, division: str) -> bool:
+            return True
+
+    valid_case["business"]["name"] = "深圳市南山区张三便利店（个体工商户）"
+    rt = govauto.Runtime(lookups={"business_names": [Taken()]})
+    assert [f.rule for f in rt.review(valid_case).findings] == ["name.conflict"]
