@@ -347,12 +347,20 @@ def compare_values(op: str, left: Any, right: Any) -> bool:
     return bool(left >= right)
 
 
+_SCALARS = (int, float, bool)
+
+
 def normalise_value(value: Any) -> Any:
     """The value a prepared fact holds: a scalar, or ``None`` for missing.
 
     Dates become ISO text. Lists and objects can only be tested for presence in a condition (their contents
     are read by functions during preparation), so a non-empty one is held as ``True``.
     """
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind in _SCALARS or value is None:
+        return value
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if is_missing(value) or (isinstance(value, Mapping) and not value):
