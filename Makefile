@@ -46,7 +46,7 @@ typecheck: install
 	$(BIN)/mypy --strict plugins/govauto-name-registry/src
 
 docs: install
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 pytest: install
 	$(BIN)/python -m pytest -q
