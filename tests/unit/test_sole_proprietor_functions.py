@@ -900,3 +900,15 @@ def test_a_review_worth_of_calls_is_fast() -> None:
         review()
     per_review = (time.perf_counter() - start) / 200
     assert per_review < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("91350100M000100Y43", True), ("91350100m000100y43", True), (" 91350100M000100Y43 ", True),
+     ("91350100M000100Y44", False), ("91350100O000100Y43", False), ("123", False), (12, False), ("", None),
+     (None, None)],
+)
+def test_uscc_ok(code: object, expected: bool | None) -> None:
+    from govauto.default_plugins.sole_proprietor.functions import uscc_ok
+
+    assert uscc_ok(code) is expected

@@ -250,6 +250,22 @@ def mobile_ok(phone: object) -> bool | None:
     return _MOBILE_RE.fullmatch(phone.translate(_PHONE_JUNK)) is not None
 
 
+def uscc_ok(code: object) -> bool | None:
+    """Whether ``code`` is a valid 统一社会信用代码 (GB 32100-2015: 18 characters, check character included).
+
+    Validated with python-stdnum (``stdnum.cn.uscc``); outer whitespace is ignored, lowercase accepted.
+
+    :returns: ``None`` when ``code`` is missing, ``False`` for any other type or an invalid code.
+    """
+    if _missing(code):
+        return None
+    if not isinstance(code, str) or len(code) > 40:
+        return False
+    from stdnum.cn import uscc
+
+    return bool(uscc.is_valid(code.strip().upper()))
+
+
 # ---- GB/T 2260 行政区划 -----------------------------------------------------------------------------------------
 
 _PLACEHOLDERS: Final = frozenset(
@@ -933,6 +949,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "age_on": age_on,
     "id_expired": id_expired,
     "mobile_ok": mobile_ok,
+    "uscc_ok": uscc_ok,
     "name_has_suffix": name_has_suffix,
     "name_forbidden_form": name_forbidden_form,
     "name_bad_characters": name_bad_characters,
