@@ -760,6 +760,7 @@ EXPECTED_NAMES = {
     "age_on",
     "id_expired",
     "mobile_ok",
+    "uscc_ok",
     "name_has_suffix",
     "name_forbidden_form",
     "name_bad_characters",
