@@ -7,7 +7,7 @@ BIN       := $(VENV)/bin
 PY        := $(BIN)/python
 # durable-rules builds on CPython 3.11/3.12 only (it fails to import on 3.13).
 PYTHON    ?= $(shell for p in python3.11 python3.12 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' && echo $$p && break; done)
-APT_PACKAGES := gcc python3-dev
+APT_PACKAGES := gcc python3-dev tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk
 STAMP     := $(VENV)/.installed
 
 .PHONY: help install system-deps demo test lint typecheck docs pytest bench clean
@@ -19,7 +19,7 @@ help:
 	@echo "make docs   - build the documentation site into site/"
 
 system-deps:
-	@missing=""; command -v gcc >/dev/null || missing="$(APT_PACKAGES)"; \
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages: $$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \

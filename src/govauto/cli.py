@@ -101,6 +101,86 @@ def _print_summary(decisions: list[tuple[Path, Decision]]) -> None:
 
 
 @app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="Material files (PDF, PNG, JPEG, TIFF).", show_default=False)],
+    doc_type: Annotated[str | None, typer.Option("--type", help="Read as this document type (skip recognition).")]
+    = None,
+    engine: Annotated[str | None, typer.Option(help="OCR engine for scans and photos (tesseract, rapidocr).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file, one per line.")] = False,
+) -> None:
+    """Read materials: recognise each file's document type and print its fields with confidence and source."""
+    runtime = _runtime()
+    try:
+        extractor = runtime.extractor(engine)
+    except GovautoError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if doc_type is not None and doc_type not in extractor.types:
+        err.print(f"error: unknown document type {doc_type!r} (known: {', '.join(sorted(extractor.types))})",
+                  markup=False)
+        raise typer.Exit(2)
+    failed = False
+    for path in files:
+        try:
+            result = extractor.extract(path, doc_type=doc_type)
+        except GovautoError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        failed = failed or not result.ok
+        if as_json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False))
+            continue
+        if result.error:
+            out.print(f"[red]{escape(str(path))}: unreadable ({result.error})[/red] {escape(result.error_message)}")
+            continue
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(result.scores.items(), key=lambda kv: -kv[1]) if v)
+        if result.doc_type is None:
+            out.print(f"[yellow]{escape(str(path))}: not recognised[/yellow] ({escape(result.reason)}; scores: "
+                      f"{escape(scores or 'none')})")
+            continue
+        out.print(f"[bold]{escape(str(path))}[/bold]: {result.doc_type} ({result.pages} page(s), "
+                  f"{', '.join(result.engines)})")
+        low = {name for name, _, _ in result.low_confidence()}
+        for name, value in result.fields.items():
+            where = ""
+            if value.source is not None:
+                box = ",".join(str(round(v)) for v in value.source.bbox)
+                where = f"p.{value.source.page} [{box}]"
+            flag = "[red]LOW[/red] " if name in low else ""
+            valid = "" if value.valid is None else (" ✓" if value.valid else " [red]✗ invalid[/red]")
+            out.print(f"  {flag}{name:<18} {escape(str(value.value))!s:<30} {value.confidence:.2f} {where}{valid}")
+    raise typer.Exit(1 if failed else 0)
+
+
+sandbox_app = typer.Typer(no_args_is_help=True, help="Synthetic materials and practice systems.")
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("documents")
+def sandbox_documents(
+    case: Annotated[Path, typer.Argument(help="A case file whose facts the documents carry.")],
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the documents into.")],
+    variant: Annotated[str, typer.Option(help="clean, scanned or photographed.")] = "clean",
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same files.")] = 0,
+) -> None:
+    """Render synthetic materials (marked 样本) for a case: application form, ID card, lease ..."""
+    from govauto.model import read_case_file
+    from govauto.testing.documents import VARIANTS, generate_materials
+
+    if variant not in VARIANTS:
+        err.print(f"error: --variant must be one of {', '.join(VARIANTS)}", markup=False)
+        raise typer.Exit(2)
+    try:
+        data = read_case_file(case)
+    except CaseError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for document in generate_materials(data, out_dir, variant=variant, seed=seed):
+        out.print(f"{document.material_kind:<22} {document.kind:<22} {escape(str(document.path))}")
+
+
+@app.command()
 def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List every loaded plugin and what it registered."""
     infos = _runtime().plugins()
@@ -108,11 +188,12 @@ def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")]
         print(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
         return
     table = Table(title="govauto plugins")
-    for column in ("plugin", "matters", "rule packs", "functions", "lookups", "engines"):
+    for column in ("plugin", "matters", "rule packs", "functions", "lookups", "engines", "documents"):
         table.add_column(column, overflow="fold")
     for info in infos:
+        engines = ", ".join([*info.rule_engines, *(f"ocr:{e}" for e in info.ocr_engines)])
         table.add_row(info.name, "\n".join(info.matters), "\n".join(info.rule_packs),
-                      ", ".join(info.functions), ", ".join(info.lookups), ", ".join(info.rule_engines))
+                      ", ".join(info.functions), ", ".join(info.lookups), engines, ", ".join(info.document_types))
     out.print(table)
 
 

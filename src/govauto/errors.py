@@ -11,7 +11,15 @@ field path or rule id) and what to do about it::
     ├── UnknownMatterError        no plugin registered the case's matter
     ├── PackNotInForceError       the case was submitted when its matter's rule pack was not in force
     ├── EngineError               a rule engine failed or is unknown
-    └── LookupUnavailableError    a data-sharing lookup could not answer
+    ├── LookupUnavailableError    a data-sharing lookup could not answer
+    ├── MaterialError             an uploaded material cannot be read (the case goes to a person)
+    │   ├── EmptyMaterialError        the file is empty
+    │   ├── UnsupportedMaterialError  its real type (from its bytes) is not one govauto reads
+    │   ├── CorruptMaterialError      truncated or damaged
+    │   ├── EncryptedMaterialError    password-protected
+    │   └── MaterialTooLargeError     over a configured limit (pages, pixels, bytes), checked before work
+    ├── OcrError                  an OCR engine failed on an image
+    └── OcrEngineUnavailableError the chosen OCR engine is not installed
 """
 
 from __future__ import annotations
@@ -112,3 +120,53 @@ class EngineError(GovautoError):
 
 class LookupUnavailableError(GovautoError):
     """A data-sharing lookup (e.g. the business-name registry) could not answer."""
+
+
+class MaterialError(GovautoError):
+    """An uploaded material cannot be read. ``file`` names it and ``reason`` is a short code
+    (``empty``, ``unsupported``, ``corrupt``, ``encrypted``, ``too_large``) that findings and reports key on."""
+
+    reason = "unreadable"
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.detail = message
+        super().__init__(f"{file}: {message}")
+
+
+class EmptyMaterialError(MaterialError):
+    """The file has no content."""
+
+    reason = "empty"
+
+
+class UnsupportedMaterialError(MaterialError):
+    """The file's real type, sniffed from its bytes, is not PDF, PNG, JPEG or TIFF."""
+
+    reason = "unsupported"
+
+
+class CorruptMaterialError(MaterialError):
+    """The file is truncated or damaged and cannot be parsed."""
+
+    reason = "corrupt"
+
+
+class EncryptedMaterialError(MaterialError):
+    """The PDF is password-protected; ask the applicant for an unprotected copy."""
+
+    reason = "encrypted"
+
+
+class MaterialTooLargeError(MaterialError):
+    """The file exceeds a limit (bytes, pages, pixels); limits are configurable and checked before any work."""
+
+    reason = "too_large"
+
+
+class OcrError(GovautoError):
+    """An OCR engine failed on an image."""
+
+
+class OcrEngineUnavailableError(GovautoError):
+    """The chosen OCR engine is not installed or cannot run here; the message says how to install it."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from govauto.extract.ocr import OcrEngine
     from govauto.lookups import Lookup
     from govauto.matters import Matter
     from govauto.model import Case
@@ -78,6 +79,24 @@ def govauto_register_rule_engines(register: Callable[[str, Callable[[], RuleEngi
 
     :param register: call ``register(name, factory)``; ``factory()`` returns a
         :class:`govauto.rules.engines.RuleEngine`. Built in: ``python`` and ``durable``.
+    """
+
+
+@hookspec
+def govauto_register_ocr_engines(register: Callable[[str, Callable[[], OcrEngine]], None]) -> None:
+    """Register OCR engines that read scans and photos.
+
+    :param register: call ``register(name, factory)``; ``factory()`` returns a
+        :class:`govauto.extract.ocr.OcrEngine`. It is called only when the engine is first used, so importing
+        a heavy library belongs in the factory. Built in: ``tesseract``.
+    """
+
+
+@hookspec
+def govauto_register_document_types(register: Callable[[Path], None]) -> None:
+    """Register document types (YAML templates): how to recognise a material and which fields to read.
+
+    :param register: call ``register(path)`` with a template file, or a directory of ``*.yaml`` templates.
     """
 
 

@@ -19,6 +19,8 @@ class Matter:
     :param time_limit_days: the legal time limit in working days.
     :param derived_facts: facts the matter adds to every case beyond its contract's fields, with what they mean
         (rule packs may read them; ``govauto_enrich_facts`` implementations compute them).
+    :param confirmations: extracted field (``"id_card_front.name"``) → the declared fact it must equal
+        (``"applicant.name"``): a value read with low confidence that equals the declared one is confirmed.
     """
 
     id: str
@@ -28,3 +30,4 @@ class Matter:
     required_materials: tuple[str, ...] = ()
     time_limit_days: int | None = None
     derived_facts: dict[str, str] = field(default_factory=dict)
+    confirmations: dict[str, str] = field(default_factory=dict)

@@ -7,6 +7,7 @@ plugins, or a test, creates a ``Runtime`` of its own; nothing global needs pokin
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -21,11 +22,15 @@ from govauto.errors import (
     EngineError,
     FieldProblem,
     LookupUnavailableError,
+    OcrEngineUnavailableError,
     PackError,
     PackNotInForceError,
     PluginError,
     UnknownMatterError,
 )
+from govauto.extract.facts import EXTRACTION_LISTS, extracted_paths, extraction_facts, material_files
+from govauto.extract.pipeline import Extraction, Extractor
+from govauto.extract.templates import DocumentType, read_document_type
 from govauto.facts import COMMON_DERIVED_FACTS, DERIVED_LISTS, case_facts
 from govauto.lookups import BUSINESS_NAMES, LOOKUP_KINDS
 from govauto.matters import Matter
@@ -46,6 +51,7 @@ from govauto.rules.engines import RuleEngine
 from govauto.rules.pack import Pack, read_pack
 
 DEFAULT_ENGINE = "python"
+DEFAULT_OCR_ENGINE = "tesseract"
 
 log = logging.getLogger("govauto")
 
@@ -63,6 +69,8 @@ class PluginInfo:
     functions: list[str] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)
     rule_engines: list[str] = field(default_factory=list)
+    ocr_engines: list[str] = field(default_factory=list)
+    document_types: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -74,12 +82,16 @@ class Runtime:
     :param plugins: extra plugin objects or modules to register beside the built-ins and installed ones.
     :param load_entrypoints: load plugins installed under the ``govauto`` entry-point group.
     :param engine: the default rule engine (``python`` or ``durable``; see ``docs/engines.md``).
+    :param ocr_engine: the OCR engine for scans and photos (default: ``GOVAUTO_OCR_ENGINE``, else
+        ``tesseract``).
     :param lookups: data-sharing lookups to use *instead of* the ones plugins register, by kind, e.g.
         ``{"business_names": [MyRegistry()]}`` (configuration in code, and deterministic tests).
     """
 
     def __init__(self, plugins: Iterable[object] = (), load_entrypoints: bool = True,
-                 engine: str = DEFAULT_ENGINE, lookups: Mapping[str, Iterable[object]] | None = None) -> None:
+                 engine: str = DEFAULT_ENGINE, lookups: Mapping[str, Iterable[object]] | None = None,
+                 ocr_engine: str | None = None) -> None:
+        self.ocr_engine = ocr_engine or os.environ.get("GOVAUTO_OCR_ENGINE") or DEFAULT_OCR_ENGINE
         self._extra = list(plugins)
         self._lookup_overrides = {kind: list(items) for kind, items in (lookups or {}).items()}
         self._load_entrypoints = load_entrypoints
@@ -94,6 +106,9 @@ class Runtime:
         self._lookups: dict[str, list[object]] = {}
         self._engine_factories: dict[str, Callable[[], RuleEngine]] = {}
         self._compiled: dict[str, CompiledPack] = {}
+        self._ocr_factories: dict[str, Callable[[], Any]] = {}
+        self._type_paths: list[Path] = []
+        self._types: dict[str, DocumentType] | None = None
         self._engines: dict[str, RuleEngine] = {}
         self._loaded_in: dict[str, dict[int, CompiledPack]] = {}
 
@@ -166,6 +181,29 @@ class Runtime:
         each("govauto_register_functions", functions)
         each("govauto_register_lookups", lookups)
         each("govauto_register_rule_engines", engines)
+
+        def ocr_engines(info: PluginInfo) -> Callable[[str, Callable[[], Any]], None]:
+            def register(name: str, factory: Callable[[], Any]) -> None:
+                if name in self._ocr_factories:
+                    raise PluginError(f"plugin {info.name}: OCR engine {name!r} is already registered")
+                if not callable(factory):
+                    raise PluginError(f"plugin {info.name}: register(name, factory) needs a callable factory")
+                self._ocr_factories[name] = factory
+                info.ocr_engines.append(name)
+            return register
+
+        def document_types(info: PluginInfo) -> Callable[[Path], None]:
+            def register(path: Path | str) -> None:
+                location = Path(path)
+                if not location.exists():
+                    raise PluginError(f"plugin {info.name}: document type path {location} does not exist")
+                files = sorted(location.glob("*.y*ml")) if location.is_dir() else [location]
+                self._type_paths.extend(files)
+                info.document_types.extend(f.stem for f in files)
+            return register
+
+        each("govauto_register_ocr_engines", ocr_engines)
+        each("govauto_register_document_types", document_types)
         for kind, items in self._lookup_overrides.items():
             for item in items:
                 _check_lookup("Runtime(lookups=...)", kind, item)
@@ -244,7 +282,69 @@ class Runtime:
                 lists_out.setdefault(name, frozenset({""}))
             else:
                 paths.add(name)
+        lists_out.update(EXTRACTION_LISTS)
+        paths |= extracted_paths(self.document_types().values())
         return FactSchema(frozenset(paths), lists_out)
+
+    # ---- extraction ----------------------------------------------------------------------------------------
+
+    def document_types(self) -> dict[str, DocumentType]:
+        """Every registered document type, by id (templates are read once).
+
+        :raises PackError: when a template is invalid (file, line and field of each problem).
+        """
+        with self._lock:
+            self.plugin_manager  # noqa: B018
+            if self._types is None:
+                types: dict[str, DocumentType] = {}
+                for path in self._type_paths:
+                    doc_type = read_document_type(path)
+                    if doc_type.id in types:
+                        raise PluginError(f"document type {doc_type.id!r} is registered twice: "
+                                          f"{types[doc_type.id].file} and {path}")
+                    types[doc_type.id] = doc_type
+                self._types = types
+            return self._types
+
+    @property
+    def ocr_engines(self) -> list[str]:
+        """Names of the registered OCR engines."""
+        self.plugin_manager  # noqa: B018
+        return sorted(self._ocr_factories)
+
+    def extractor(self, ocr_engine: str | None = None, cache_dir: Path | None = None) -> Extractor:
+        """An :class:`~govauto.extract.pipeline.Extractor` with the registered document types.
+
+        :param ocr_engine: the OCR engine for scans and photos (default: ``GOVAUTO_OCR_ENGINE`` or the
+            runtime's ``ocr_engine``).
+        :param cache_dir: keep results by file hash here (``None``: no cache).
+        :raises OcrEngineUnavailableError: for an unknown engine name, naming the ones installed.
+        """
+        name = ocr_engine or self.ocr_engine
+        self.plugin_manager  # noqa: B018
+        if name not in self._ocr_factories:
+            raise OcrEngineUnavailableError(
+                f"OCR engine {name!r} is not installed (installed: {', '.join(self.ocr_engines) or 'none'}); "
+                + ("install it with: pip install govauto-rapidocr" if name == "rapidocr" else
+                   "set GOVAUTO_OCR_ENGINE to one of the installed engines"))
+        return Extractor(self.document_types(), self._ocr_factories[name], name, cache_dir=cache_dir)
+
+    def extract_file(self, path: Path | str, doc_type: str | None = None, material_kind: str | None = None,
+                     ocr_engine: str | None = None) -> Extraction:
+        """Read one material file: its document type, and each field with confidence and source.
+
+        A material that cannot be read is reported in the result (``error``), not raised.
+        """
+        return self.extractor(ocr_engine).extract(path, material_kind, doc_type)
+
+    def extract_case(self, case: CaseEnvelope, base_dir: Path | str = ".", ocr_engine: str | None = None,
+                     cache_dir: Path | None = None) -> list[Extraction]:
+        """Read every material of ``case`` given as a file (paths relative to ``base_dir``)."""
+        files = material_files(case.materials, Path(base_dir))
+        if not files:
+            return []
+        extractor = self.extractor(ocr_engine, cache_dir)
+        return [extractor.extract(path, kind) for kind, path in files]
 
     def compile(self, pack: Pack | Path | str) -> CompiledPack:
         """Compile a pack (a registered one is compiled once and cached).
@@ -321,14 +421,17 @@ class Runtime:
                                           f"{', '.join(sorted(self._matters)) or 'none'})")], source)
         return validate_case(data, self._matters[matter].case_model, source)
 
-    def facts(self, case: CaseEnvelope) -> dict[str, Any]:
-        """The flat, enriched facts of a validated case."""
+    def facts(self, case: CaseEnvelope, extractions: Iterable[Extraction] = ()) -> dict[str, Any]:
+        """The flat, enriched facts of a validated case, with what was read from its materials."""
         facts = case_facts(case)
+        matter = self._matters.get(case.matter)
+        facts.update(extraction_facts(extractions, facts, matter.confirmations if matter else None))
         self.plugin_manager.hook.govauto_enrich_facts(case=case, facts=facts)
         return facts
 
     def review(self, case: CaseInput, engine: str | None = None, explain: bool = False,
-               pack: CompiledPack | None = None) -> Decision:
+               pack: CompiledPack | None = None, extract: bool = True, base_dir: Path | str | None = None,
+               cache_dir: Path | None = None, ocr_engine: str | None = None) -> Decision:
         """Review one case and return the decision with every finding (一次性告知).
 
         :param case: a mapping as in the case contract, a path to a JSON/YAML case file, or a validated case.
@@ -336,8 +439,18 @@ class Runtime:
         :param explain: also return every rule evaluated with its inputs and result (``Decision.trace``).
         :param pack: review with this compiled pack instead of the one registered for the case's matter
             (``govauto pack test`` uses it for packs under development).
+        :param extract: read the case's material files first (default), so rules can compare them.
+        :param base_dir: where relative material paths start (default: the case file's directory, or the
+            current directory for a mapping).
+        :param cache_dir: keep extraction results by file hash here, so a second review does not OCR again
+            (default for a case file: ``.govauto-cache`` beside it; for a mapping: no cache).
+        :param ocr_engine: the OCR engine for scans and photos (default: the runtime's).
         :raises CaseError: when the case does not fit the contract.
         """
+        if base_dir is None:
+            base_dir = Path(case).parent if isinstance(case, (str, Path)) else Path(".")
+            if cache_dir is None and isinstance(case, (str, Path)):
+                cache_dir = Path(base_dir) / ".govauto-cache"
         valid = self.load_case(case)
         if pack is None:
             pack = self.pack_for(valid.matter)
@@ -351,7 +464,8 @@ class Runtime:
             if loaded.get(id(pack)) is not pack:  # the value keeps the pack alive, so its id stays unique
                 rule_engine.load(pack)
                 loaded[id(pack)] = pack
-        facts = self.facts(valid)
+        extractions = self.extract_case(valid, base_dir, ocr_engine, cache_dir) if extract else []
+        facts = self.facts(valid, extractions)
         prepared = prepare(pack, facts)
         matches = sorted(set(rule_engine.evaluate(pack, prepared)), key=lambda m: (m[0], -1 if m[1] is None else m[1]))
         findings = tuple(_finding(pack, rule_index, item, facts) for rule_index, item in matches)

@@ -131,7 +131,8 @@ def test_every_public_rule_id_is_tested() -> None:
     from ..conftest import PACK_DIR
 
     tested = {c[0] for c in CASES}
-    ids = {r.id for r in read_pack(PACK_DIR).rules}
+    # the extracted.* rules compare uploaded materials: tests/integration/test_materials_review.py
+    ids = {r.id for r in read_pack(PACK_DIR).rules if not r.id.startswith("extracted.")}
     assert ids - tested <= {"name.conflict", "name.conflict_unchecked", "authority.division.unknown",
                             "premises.jurisdiction.online_undetermined"}
 

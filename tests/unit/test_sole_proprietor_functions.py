@@ -760,6 +760,8 @@ EXPECTED_NAMES = {
     "age_on",
     "id_expired",
     "mobile_ok",
+    "same_address",
+    "same_address_as_any",
     "uscc_ok",
     "name_has_suffix",
     "name_forbidden_form",

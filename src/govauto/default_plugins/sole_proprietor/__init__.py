@@ -18,6 +18,18 @@ ESTABLISH = Matter(
     pack="sole_proprietor.establish",
     required_materials=("application_form", "id_card"),
     time_limit_days=3,
+    confirmations={
+        "id_card_front.name": "applicant.name",
+        "id_card_front.id_number": "applicant.id_number",
+        "application_form.name": "applicant.name",
+        "application_form.id_number": "applicant.id_number",
+        "lease.lessee": "applicant.name",
+        "property_certificate.owner": "applicant.name",
+        "authorisation.principal": "applicant.name",
+        "authorisation.principal_id": "applicant.id_number",
+        "authorisation.agent": "agent.name",
+        "authorisation.agent_id": "agent.id_number",
+    },
     derived_facts={
         "business.online_only": "true when every premises is an online shop (the 住所 then decides jurisdiction)",
     },

@@ -266,6 +266,44 @@ def uscc_ok(code: object) -> bool | None:
     return bool(uscc.is_valid(code.strip().upper()))
 
 
+_ADDRESS_JUNK = re.compile(r"[\s,，.。、:：;；()（）\-—#＃]")
+
+
+def _address_key(address: str) -> str:
+    text = unicodedata.normalize("NFKC", address)
+    text = _ADDRESS_JUNK.sub("", text)
+    text = re.sub(r"^.{2,8}?(省|自治区)", "", text)
+    text = re.sub(r"^.{2,8}?市(?=.{2,10}?[区县市旗])", "", text)
+    return text
+
+
+def same_address(first: object, second: object) -> bool | None:
+    """Whether two addresses name the same place, ignoring punctuation, spaces, full/half width and a leading
+    province or city (a lease often omits them): equal, or one ends with the other and the shorter still
+    names the street or building (at least 6 characters).
+
+    :returns: ``None`` when either is missing or not text.
+    """
+    if _missing(first) or _missing(second) or not isinstance(first, str) or not isinstance(second, str):
+        return None
+    a, b = _address_key(first), _address_key(second)
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 6 and long.endswith(short)
+
+
+def same_address_as_any(address: object, premises: object) -> bool | None:
+    """Whether ``address`` is the same place as the address of any premises in the list ``premises``
+    (``business.premises``); ``None`` when the address is missing or no premises has an address."""
+    if _missing(address) or not isinstance(premises, list):
+        return None
+    answers = [same_address(address, p.get("address")) for p in premises if isinstance(p, dict)]
+    if any(answers):
+        return True
+    return False if any(a is False for a in answers) else None
+
+
 # ---- GB/T 2260 行政区划 -----------------------------------------------------------------------------------------
 
 _PLACEHOLDERS: Final = frozenset(
@@ -949,6 +987,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "age_on": age_on,
     "id_expired": id_expired,
     "mobile_ok": mobile_ok,
+    "same_address": same_address,
+    "same_address_as_any": same_address_as_any,
     "uscc_ok": uscc_ok,
     "name_has_suffix": name_has_suffix,
     "name_forbidden_form": name_forbidden_form,
