@@ -222,7 +222,7 @@ def test_missing_font_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None
     def no_fonts(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(args, 0, "", "")
 
-    monkeypatch.setattr(docs.subprocess, "run", no_fonts)
+    monkeypatch.setattr(subprocess, "run", no_fonts)
     docs._font_file.cache_clear()
     docs._font.cache_clear()
     try:

@@ -13,7 +13,9 @@ Variants:
 
 ``clean``
     Forms, leases, property certificates and authorisations are text-layer PDFs (reportlab, CID font
-    ``STSong-Light``); ID cards and household register pages are PNG images (Pillow, Noto Sans CJK).
+    ``STSong-Light``); ID cards and household register pages are PNG images (Pillow, Noto Sans CJK). A household
+    register has one page per family member, then the operator's own page as 户主; as a PNG the pages are
+    stacked top to bottom.
 ``scanned``
     The page images rotated by up to 3°, blurred, noisy, lower in contrast, with JPEG artefacts: a JPEG for
     ID cards and single household register pages, an image-only PDF (no text layer) for A4 documents.
@@ -206,7 +208,7 @@ def generate_materials(
     :raises ValueError: for an unknown variant, or an override of a kind the case does not need.
     """
     kinds = ["application_form", "id_card_front", "id_card_back"]
-    physical = [p for p in _list(case.get("business", {}).get("premises")) if _text(p.get("kind")) != "online"]
+    physical = [p for p in _list(_map(case.get("business")).get("premises")) if _text(p.get("kind")) != "online"]
     if physical:
         kinds.append("property_certificate" if _text(physical[0].get("proof")) == "ownership" else "lease")
     if _text(case.get("organisation")) == "family":
@@ -830,6 +832,14 @@ class _Page:
         h = w * image.height / image.width
         self.canvas.drawImage(_pil_to_reader(image), x, self.height - y - h, w, h, mask="auto")
 
+    def signature(self, name: str, x: float, baseline: float, rng: random.Random) -> None:
+        """A handwritten-looking signature of ``name`` after a label whose baseline is at ``baseline`` (an image,
+        so it stays out of the text layer), at most 34 points high and 30 points per character wide."""
+        sig = _signature(name, rng)
+        scale = min(34 / sig.height, 30 * max(len(name), 1) / sig.width)
+        w, h = sig.width * scale, sig.height * scale
+        self.image(sig, x, baseline - 4 - h * 0.6, w)
+
     def stamp(self) -> None:
         """The boxed 样本 mark in the top-right corner (an image, so it stays out of the text layer)."""
         self.image(_sample_stamp(240), self.width - 108, 26, 72)
@@ -904,7 +914,7 @@ def _render_application_form(truth: dict[str, str], extra: Extra, rng: random.Ra
                        "并承担由此产生的法律责任。", right - left)
     y += 26
     page.text(left + 250, y, "经营者签字：", 12)
-    page.image(_signature(truth["name"], rng), left + 330, y - 30, 70 + 14 * len(truth["name"]))
+    page.signature(truth["name"], left + 330, y, rng)
     y += 40
     page.text(left + 250, y, f"申请日期：{_cn(truth['date'])}", 12)
     page.line(left, page.height - 70, right, page.height - 70, 0.5)
@@ -984,9 +994,9 @@ def _render_lease(truth: dict[str, str], extra: Extra, rng: random.Random) -> by
     page.text(left, y, "（以下无正文）", 11)
     y += 60
     page.text(left, y, "甲方（签字）：", 12)
-    page.image(_signature(truth["lessor"], rng), left + 84, y - 30, 60 + 12 * len(truth["lessor"]))
+    page.signature(truth["lessor"], left + 86, y, rng)
     page.text(left + 250, y, "乙方（签字）：", 12)
-    page.image(_signature(truth["lessee"], rng), left + 334, y - 30, 60 + 12 * len(truth["lessee"]))
+    page.signature(truth["lessee"], left + 336, y, rng)
     y += 40
     signed = cn_date(extra["signed"])
     page.text(left, y, f"日期：{signed}", 12)
@@ -1061,7 +1071,7 @@ def _render_authorisation(truth: dict[str, str], extra: Extra, rng: random.Rando
     y = _pdf_paragraph(page, left, y + 6, "受托人无转委托权。", right - left, 12)
     y += 60
     page.text(left + 230, y, "委托人签字：", 12.5)
-    page.image(_signature(truth["principal"], rng), left + 310, y - 30, 64 + 14 * len(truth["principal"]))
+    page.signature(truth["principal"], left + 310, y, rng)
     y += 40
     page.text(left + 230, y, f"日期：{_cn(truth['start'])}", 12.5)
     y += 60
