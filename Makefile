@@ -27,16 +27,21 @@ system-deps:
 	fi
 	@test -n "$(PYTHON)" || { echo "error: CPython 3.11 or 3.12 is required (durable-rules does not build on 3.13)"; exit 1; }
 
-$(STAMP): pyproject.toml constraints.txt plugins/govauto-name-registry/pyproject.toml | system-deps
+$(STAMP): pyproject.toml constraints.txt plugins/govauto-name-registry/pyproject.toml \
+          plugins/govauto-rapidocr/pyproject.toml | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[dev]" -e plugins/govauto-name-registry
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]" -e plugins/govauto-name-registry -e plugins/govauto-rapidocr
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: install
 	$(BIN)/govauto review examples/cases/*.yaml
+	@echo; echo "A case with scanned materials, one of them planted with a lessee who is not the operator:"
+	$(BIN)/govauto sandbox documents examples/cases/approve.yaml build/demo-case --variant scanned --seed 7 \
+	    --override lease.lessee=李四 --write-case
+	$(BIN)/govauto review build/demo-case/case.yaml
 
 lint: install
 	$(BIN)/ruff check src tests bench examples plugins
@@ -55,6 +60,7 @@ test: lint typecheck docs pytest
 
 bench: install
 	$(PY) bench/bench_review.py
+	$(PY) bench/bench_extract.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

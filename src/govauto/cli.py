@@ -162,6 +162,10 @@ def sandbox_documents(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the documents into.")],
     variant: Annotated[str, typer.Option(help="clean, scanned or photographed.")] = "clean",
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same files.")] = 0,
+    override: Annotated[list[str] | None, typer.Option(
+        help="Plant a mismatch: KIND.FIELD=VALUE, e.g. lease.lessee=李四 (repeatable).")] = None,
+    write_case: Annotated[bool, typer.Option(
+        "--write-case", help="Also write OUT_DIR/case.yaml listing the generated files as its materials.")] = False,
 ) -> None:
     """Render synthetic materials (marked 样本) for a case: application form, ID card, lease ..."""
     from govauto.model import read_case_file
@@ -175,9 +179,28 @@ def sandbox_documents(
     except CaseError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+    overrides: dict[str, dict[str, str]] = {}
+    for item in override or []:
+        key, _, value = item.partition("=")
+        kind, _, field_name = key.partition(".")
+        if not value or not field_name:
+            err.print(f"error: --override {item!r}: expected KIND.FIELD=VALUE, e.g. lease.lessee=李四", markup=False)
+            raise typer.Exit(2)
+        overrides.setdefault(kind, {})[field_name] = value
     out_dir.mkdir(parents=True, exist_ok=True)
-    for document in generate_materials(data, out_dir, variant=variant, seed=seed):
+    try:
+        documents = generate_materials(data, out_dir / "materials", variant=variant, seed=seed, overrides=overrides)
+    except (ValueError, GovautoError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    for document in documents:
         out.print(f"{document.material_kind:<22} {document.kind:<22} {escape(str(document.path))}")
+    if write_case:
+        import yaml
+
+        data["materials"] = [{"kind": d.material_kind, "file": str(d.path.relative_to(out_dir))} for d in documents]
+        (out_dir / "case.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+        out.print(f"case: {escape(str(out_dir / 'case.yaml'))}")
 
 
 @app.command()

@@ -51,7 +51,8 @@ from govauto.rules.engines import RuleEngine
 from govauto.rules.pack import Pack, read_pack
 
 DEFAULT_ENGINE = "python"
-DEFAULT_OCR_ENGINE = "tesseract"
+DEFAULT_OCR_ENGINE = "rapidocr"
+"""Chosen by ``make bench`` (bench/bench_extract.py): the engine that meets the accuracy target on scans."""
 
 log = logging.getLogger("govauto")
 
@@ -83,7 +84,7 @@ class Runtime:
     :param load_entrypoints: load plugins installed under the ``govauto`` entry-point group.
     :param engine: the default rule engine (``python`` or ``durable``; see ``docs/engines.md``).
     :param ocr_engine: the OCR engine for scans and photos (default: ``GOVAUTO_OCR_ENGINE``, else
-        ``tesseract``).
+        ``rapidocr`` from the govauto-rapidocr plugin; ``tesseract`` is built in).
     :param lookups: data-sharing lookups to use *instead of* the ones plugins register, by kind, e.g.
         ``{"business_names": [MyRegistry()]}`` (configuration in code, and deterministic tests).
     """
@@ -318,16 +319,20 @@ class Runtime:
         :param ocr_engine: the OCR engine for scans and photos (default: ``GOVAUTO_OCR_ENGINE`` or the
             runtime's ``ocr_engine``).
         :param cache_dir: keep results by file hash here (``None``: no cache).
-        :raises OcrEngineUnavailableError: for an unknown engine name, naming the ones installed.
+        An engine that is not installed is reported when a scan first needs it (text-layer PDFs need none).
         """
         name = ocr_engine or self.ocr_engine
         self.plugin_manager  # noqa: B018
-        if name not in self._ocr_factories:
-            raise OcrEngineUnavailableError(
-                f"OCR engine {name!r} is not installed (installed: {', '.join(self.ocr_engines) or 'none'}); "
-                + ("install it with: pip install govauto-rapidocr" if name == "rapidocr" else
-                   "set GOVAUTO_OCR_ENGINE to one of the installed engines"))
-        return Extractor(self.document_types(), self._ocr_factories[name], name, cache_dir=cache_dir)
+        factory = self._ocr_factories.get(name)
+        if factory is None:
+            message = (f"OCR engine {name!r} is not installed (installed: {', '.join(self.ocr_engines) or 'none'}); "
+                       + ("install it with `pip install govauto-rapidocr` (make does), or set GOVAUTO_OCR_ENGINE="
+                          "tesseract" if name == "rapidocr" else "set GOVAUTO_OCR_ENGINE to an installed engine"))
+
+            def factory() -> Any:
+                raise OcrEngineUnavailableError(message)
+
+        return Extractor(self.document_types(), factory, name, cache_dir=cache_dir)
 
     def extract_file(self, path: Path | str, doc_type: str | None = None, material_kind: str | None = None,
                      ocr_engine: str | None = None) -> Extraction:

@@ -116,9 +116,14 @@ def test_cache_by_file_hash(tmp_path: Path) -> None:
     assert runtime.extractor(cache_dir=tmp_path / "cache").extract(path, "premises_proof").doc_type == "lease"
 
 
-def test_unknown_ocr_engine_is_a_clear_error() -> None:
-    with pytest.raises(govauto.OcrEngineUnavailableError, match="'nope' is not installed"):
-        govauto.Runtime(load_entrypoints=False).extractor("nope")
+def test_missing_ocr_engine_refers_scans_and_still_reads_text_pdfs(tmp_path: Path) -> None:
+    from PIL import Image
+
+    extractor = govauto.Runtime(load_entrypoints=False).extractor("nope")
+    assert extractor.extract(_pdf(tmp_path / "lease.pdf", LEASE), "premises_proof").doc_type == "lease"
+    Image.new("RGB", (200, 100), "white").save(tmp_path / "scan.png")
+    result = extractor.extract(tmp_path / "scan.png", "id_card")
+    assert result.error == "ocr_unavailable" and "'nope' is not installed" in result.error_message
 
 
 def test_invalid_template_names_file_line_and_field(tmp_path: Path) -> None:

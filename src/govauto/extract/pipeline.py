@@ -117,9 +117,9 @@ class Extractor:
         return self._ocr
 
     def extract(self, path: Path | str, material_kind: str | None = None, doc_type: str | None = None) -> Extraction:
-        """Read one file. Material problems are recorded in the result (``error``), not raised.
+        """Read one file. Material problems are recorded in the result (``error``), not raised; so is an OCR
+        engine that cannot run here (``ocr_unavailable``), which sends the case to a person too.
 
-        :raises OcrEngineUnavailableError: when a scan needs OCR and the engine cannot run (a setup problem).
         :raises KeyError: when ``doc_type`` names no known document type.
         """
         path = Path(path)
@@ -140,6 +140,9 @@ class Extractor:
             return result
         except OcrError as exc:
             result.error, result.error_message = "ocr_failed", f"{path}: {exc}"
+            return result
+        except OcrEngineUnavailableError as exc:
+            result.error, result.error_message = "ocr_unavailable", f"{path}: {exc}"
             return result
         result.pages = len(document.pages)
         result.engines = sorted({p.engine for p in document.pages})
