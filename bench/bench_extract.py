@@ -58,9 +58,9 @@ def _char_accuracy(truth: str, read: str) -> float:
 
 
 def _case(index: int) -> dict[str, Any]:
-    from govauto.testing.generate import generate_case
-
     import random
+
+    from govauto.testing.generate import generate_case
 
     case = generate_case(random.Random(index), index, defect_rate=0.0)
     case["organisation"] = "family"
@@ -138,7 +138,7 @@ def run_speed(engines: list[str], repeats: int) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         card = generate_document("id_card_front", _case(1), Path(workdir) / "card", variant="scanned", seed=1)
         lease = generate_document("lease", _case(1), Path(workdir) / "lease", variant="clean", seed=1)
-        (number, page_image, _scale), *_ = list(render_pages(lease.path, [1], dpi=200))
+        (_number, page_image, _scale), *_ = list(render_pages(lease.path, [1], dpi=200))
         card_image = load_image(card.path, max_pixels=60_000_000)
         card_image = card_image[0] if isinstance(card_image, list) else card_image
         for engine_name in engines:
