@@ -52,7 +52,8 @@ def extraction_facts(extractions: Iterable[Extraction], declared: Mapping[str, A
     :param confirmations: ``"<type>.<field>" -> declared fact path``: a value read below its threshold that
         equals what the applicant declared is confirmed by the agreement (an OCR error that produces exactly
         the declared text is not a realistic risk) and is used, not referred. A value failing its validator is
-        never confirmed this way.
+        never confirmed this way. An OCR'd value without a validator that *differs* from the declaration is
+        disputed: it is not used, and is listed in ``extraction.low_confidence`` for a person to compare.
     """
     declared = declared or {}
     confirmations = confirmations or {}
@@ -71,18 +72,28 @@ def extraction_facts(extractions: Iterable[Extraction], declared: Mapping[str, A
         if result.doc_type in facts["extraction.types"]:
             continue
         facts["extraction.types"].append(result.doc_type)
-        confirmed = {name for name, value in result.fields.items()
-                     if value.value is not None and value.valid is not False
-                     and f"{result.doc_type}.{name}" in confirmations
-                     and declared.get(confirmations[f"{result.doc_type}.{name}"]) == value.value}
+        confirmed: set[str] = set()
+        disputed: set[str] = set()
+        for name, value in result.fields.items():
+            counterpart = confirmations.get(f"{result.doc_type}.{name}")
+            if value.value is None or value.valid is False or counterpart is None \
+                    or declared.get(counterpart) is None:
+                continue
+            if declared.get(counterpart) == value.value:
+                confirmed.add(name)
+            elif value.valid is None and value.source is not None and value.source.engine != "pdf-text":
+                # OCR'd text with no validator that disagrees with the declaration: an OCR error and a real
+                # mismatch look the same, so a person decides (a text layer or a check digit can be trusted)
+                disputed.add(name)
         for field_name, value in result.fields.items():
             path = f"extracted.{result.doc_type}.{field_name}"
             facts[path + ".source"] = field_source_text(value)
-            trusted = field_name in confirmed or not result.unreliable(field_name)
+            trusted = field_name in confirmed or (field_name not in disputed and not result.unreliable(field_name))
             facts[path] = value.value if trusted else None
-        for field_name, value, threshold in result.low_confidence():
-            if field_name in confirmed:
-                continue
+        doubtful = [(n, f, t) for n, f, t in result.low_confidence() if n not in confirmed]
+        doubtful += [(n, result.fields[n], result.thresholds.get(n, 0.0)) for n in sorted(disputed)
+                     if n not in {d[0] for d in doubtful}]
+        for field_name, value, threshold in doubtful:
             counterpart = confirmations.get(f"{result.doc_type}.{field_name}")
             facts["extraction.low_confidence"].append({
                 "document": result.doc_type, "field": field_name, "value": value.value,

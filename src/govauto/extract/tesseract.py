@@ -25,7 +25,7 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pytesseract  # type: ignore[import-untyped]
+import pytesseract  # type: ignore[import-untyped, unused-ignore]  # no py.typed; newer mypy need no ignore
 
 from govauto.errors import OcrEngineUnavailableError, OcrError
 from govauto.extract.model import BBox, Word
@@ -103,8 +103,9 @@ class TesseractEngine:
         missing = [lang for lang in self.languages.split("+") if lang not in installed]
         if missing:
             packages = " ".join(_apt_package(lang) for lang in missing)
-            return (f"tesseract {version} lacks the language data {', '.join(missing)} "
-                    f"(installed: {', '.join(sorted(installed)) or 'none'}): install it with `apt-get install {packages}`")
+            have = ", ".join(sorted(installed)) or "none"
+            return (f"tesseract {version} lacks the language data {', '.join(missing)} (installed: {have}): "
+                    f"install it with `apt-get install {packages}`")
         self._checked = True
         return None
 

@@ -11,7 +11,7 @@ from govauto.extract.ocr import OcrEngine
 def factory() -> OcrEngine:
     """A new :class:`~govauto_rapidocr.RapidOcrEngine` with its defaults (2 threads, no direction classifier);
     its models load on first use."""
-    from govauto_rapidocr.engine import RapidOcrEngine  # noqa: PLC0415 - imported only when the engine is chosen
+    from govauto_rapidocr.engine import RapidOcrEngine  # only when the engine is chosen
 
     return RapidOcrEngine()
 
