@@ -34,6 +34,7 @@ def test_ocr_name_that_disagrees_is_disputed_not_used() -> None:
     assert facts["extracted.id_card_front.name"] is None
     (item,) = facts["extraction.low_confidence"]
     assert item["field"] == "name" and item["value"] == "张二" and item["declared"] == "张三"
+    assert item["file"] == "id.jpg" and "与申报不一致" in item["reason"]
 
 
 def test_text_layer_name_that_disagrees_is_a_mismatch() -> None:

@@ -7,7 +7,7 @@ value, only when it was read at or above its confidence threshold and passed its
 ``extraction.low_confidence``
     fields not read, read below their threshold, or failing their validator: ``document``, ``field``, ``value``,
     ``declared`` (what the applicant typed for it, when the matter pairs them), ``confidence``, ``threshold``,
-    ``valid``, ``file``, ``page``;
+    ``valid``, ``reason`` (why it is not trusted, for the applicant's notice), ``file``, ``page``;
 ``extraction.unreadable``
     materials that could not be read: ``file``, ``kind``, ``reason``, ``message``;
 ``extraction.unrecognised``
@@ -22,12 +22,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from govauto.extract.model import Field
 from govauto.extract.pipeline import Extraction, field_source_text
 from govauto.extract.templates import DocumentType
 
 EXTRACTION_LISTS: dict[str, frozenset[str]] = {
     "extraction.low_confidence": frozenset({"document", "field", "value", "declared", "confidence", "threshold",
-                                            "valid", "file", "page"}),
+                                            "valid", "reason", "file", "page"}),
     "extraction.unreadable": frozenset({"file", "kind", "reason", "message"}),
     "extraction.unrecognised": frozenset({"file", "kind", "scores", "reason"}),
     "extraction.types": frozenset({""}),
@@ -74,17 +75,17 @@ def extraction_facts(extractions: Iterable[Extraction], declared: Mapping[str, A
         facts["extraction.types"].append(result.doc_type)
         confirmed: set[str] = set()
         disputed: set[str] = set()
-        for name, value in result.fields.items():
-            counterpart = confirmations.get(f"{result.doc_type}.{name}")
+        for field_name, value in result.fields.items():
+            counterpart = confirmations.get(f"{result.doc_type}.{field_name}")
             if value.value is None or value.valid is False or counterpart is None \
                     or declared.get(counterpart) is None:
                 continue
             if declared.get(counterpart) == value.value:
-                confirmed.add(name)
+                confirmed.add(field_name)
             elif value.valid is None and value.source is not None and value.source.engine != "pdf-text":
                 # OCR'd text with no validator that disagrees with the declaration: an OCR error and a real
                 # mismatch look the same, so a person decides (a text layer or a check digit can be trusted)
-                disputed.add(name)
+                disputed.add(field_name)
         for field_name, value in result.fields.items():
             path = f"extracted.{result.doc_type}.{field_name}"
             facts[path + ".source"] = field_source_text(value)
@@ -99,9 +100,20 @@ def extraction_facts(extractions: Iterable[Extraction], declared: Mapping[str, A
                 "document": result.doc_type, "field": field_name, "value": value.value,
                 "declared": declared.get(counterpart) if counterpart else "无对应申报项",
                 "confidence": round(value.confidence, 2), "threshold": threshold, "valid": value.valid,
+                "reason": _reason(value, threshold, field_name in disputed),
                 "file": name, "page": value.source.page if value.source else None,
             })
     return facts
+
+
+def _reason(value: Field, threshold: float, disputed: bool) -> str:
+    if value.value is None:
+        return "未能识别"
+    if value.valid is False:
+        return "未通过校验"
+    if disputed:
+        return "与申报不一致且无法校验，可能是识别错误"
+    return f"置信度低于{threshold}"
 
 
 def material_files(materials: Iterable[Any], base_dir: Path) -> list[tuple[str, Path]]:
