@@ -110,11 +110,10 @@ def extract(
 ) -> None:
     """Read materials: recognise each file's document type and print its fields with confidence and source."""
     runtime = _runtime()
-    try:
-        extractor = runtime.extractor(engine)
-    except GovautoError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    if engine is not None and engine not in runtime.ocr_engines:
+        err.print(f"error: unknown OCR engine {engine!r} (installed: {', '.join(runtime.ocr_engines)})", markup=False)
+        raise typer.Exit(2)
+    extractor = runtime.extractor(engine)
     if doc_type is not None and doc_type not in extractor.types:
         err.print(f"error: unknown document type {doc_type!r} (known: {', '.join(sorted(extractor.types))})",
                   markup=False)

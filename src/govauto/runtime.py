@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
@@ -55,6 +55,7 @@ DEFAULT_OCR_ENGINE = "rapidocr"
 """Chosen by ``make bench`` (bench/bench_extract.py): the engine that meets the accuracy target on scans."""
 
 log = logging.getLogger("govauto")
+_T = TypeVar("_T")
 
 CaseInput = CaseEnvelope | Mapping[str, Any] | Path | str
 
@@ -108,6 +109,7 @@ class Runtime:
         self._engine_factories: dict[str, Callable[[], RuleEngine]] = {}
         self._compiled: dict[str, CompiledPack] = {}
         self._ocr_factories: dict[str, Callable[[], Any]] = {}
+        self._ocr_instances: dict[str, Any] = {}
         self._type_paths: list[Path] = []
         self._types: dict[str, DocumentType] | None = None
         self._engines: dict[str, RuleEngine] = {}
@@ -262,14 +264,8 @@ class Runtime:
         with self._lock:
             self.plugin_manager  # noqa: B018
             if self._packs is None:
-                packs: dict[str, Pack] = {}
-                for directory in self._pack_dirs:
-                    pack = read_pack(directory)
-                    if pack.id in packs:
-                        raise PluginError(f"rule pack {pack.id!r} is registered twice: {packs[pack.id].path} and "
-                                          f"{pack.path}")
-                    packs[pack.id] = pack
-                self._packs = packs
+                self._packs = _by_unique_id("rule pack", [read_pack(d) for d in self._pack_dirs],
+                                            lambda p: str(p.path))
             return self._packs
 
     def schema_for(self, matter_id: str) -> FactSchema:
@@ -297,14 +293,8 @@ class Runtime:
         with self._lock:
             self.plugin_manager  # noqa: B018
             if self._types is None:
-                types: dict[str, DocumentType] = {}
-                for path in self._type_paths:
-                    doc_type = read_document_type(path)
-                    if doc_type.id in types:
-                        raise PluginError(f"document type {doc_type.id!r} is registered twice: "
-                                          f"{types[doc_type.id].file} and {path}")
-                    types[doc_type.id] = doc_type
-                self._types = types
+                self._types = _by_unique_id("document type", [read_document_type(p) for p in self._type_paths],
+                                            lambda t: t.file)
             return self._types
 
     @property
@@ -323,16 +313,23 @@ class Runtime:
         """
         name = ocr_engine or self.ocr_engine
         self.plugin_manager  # noqa: B018
-        factory = self._ocr_factories.get(name)
-        if factory is None:
-            message = (f"OCR engine {name!r} is not installed (installed: {', '.join(self.ocr_engines) or 'none'}); "
-                       + ("install it with `pip install govauto-rapidocr` (make does), or set GOVAUTO_OCR_ENGINE="
-                          "tesseract" if name == "rapidocr" else "set GOVAUTO_OCR_ENGINE to an installed engine"))
 
-            def factory() -> Any:
-                raise OcrEngineUnavailableError(message)
+        def shared_engine() -> Any:
+            # one engine instance per runtime: loading a model (RapidOCR) must not happen once per case
+            with self._lock:
+                if name not in self._ocr_instances:
+                    factory = self._ocr_factories.get(name)
+                    if factory is None:
+                        raise OcrEngineUnavailableError(
+                            f"OCR engine {name!r} is not installed (installed: "
+                            f"{', '.join(self.ocr_engines) or 'none'}); "
+                            + ("install it with `pip install govauto-rapidocr` (make does), or set "
+                               "GOVAUTO_OCR_ENGINE=tesseract" if name == "rapidocr"
+                               else "set GOVAUTO_OCR_ENGINE to an installed engine"))
+                    self._ocr_instances[name] = factory()
+                return self._ocr_instances[name]
 
-        return Extractor(self.document_types(), factory, name, cache_dir=cache_dir)
+        return Extractor(self.document_types(), shared_engine, name, cache_dir=cache_dir)
 
     def extract_file(self, path: Path | str, doc_type: str | None = None, material_kind: str | None = None,
                      ocr_engine: str | None = None) -> Extraction:
@@ -479,6 +476,17 @@ class Runtime:
                             rule_engine.name, trace)
         self.plugin_manager.hook.govauto_decision_made(case=valid, decision=decision)
         return decision
+
+
+def _by_unique_id(kind: str, items: list[_T], where: Callable[[_T], str]) -> dict[str, _T]:
+    """``items`` by their ``id``; the same id registered twice is a :class:`PluginError` naming both places."""
+    out: dict[str, _T] = {}
+    for item in items:
+        item_id: str = getattr(item, "id")  # noqa: B009 - Pack and DocumentType share no base class
+        if item_id in out:
+            raise PluginError(f"{kind} {item_id!r} is registered twice: {where(out[item_id])} and {where(item)}")
+        out[item_id] = item
+    return out
 
 
 def _check_lookup(who: str, kind: str, lookup: object) -> None:

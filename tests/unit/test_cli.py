@@ -83,3 +83,11 @@ def test_schema_case_is_json_schema() -> None:
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert "applicant" in schema["properties"]
+
+
+def test_extract_wrong_options_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    engine = _run("extract", "--engine", "nope", str(tmp_path / "a.png"))
+    assert engine.returncode == 2 and "unknown OCR engine 'nope'" in engine.stderr
+    kind = _run("extract", "--type", "passport", str(tmp_path / "a.png"))
+    assert kind.returncode == 2 and "unknown document type 'passport'" in kind.stderr

@@ -137,3 +137,33 @@ def test_invalid_template_names_file_line_and_field(tmp_path: Path) -> None:
     assert "bad.yaml:1" in text and "'id' is required" in text
     assert "min_any must be a whole number from 0 to 1" in text
     assert "field a: 'anchor' (the label text) is required" in text
+
+
+def test_one_ocr_engine_instance_per_runtime(tmp_path: Path) -> None:
+    from collections.abc import Callable
+
+    from PIL import Image
+
+    from govauto import hookimpl
+
+    made: list[object] = []
+
+    class Fake:
+        name = "fake"
+
+        def available(self) -> None:
+            return None
+
+        def recognize(self, image: object) -> list[Any]:
+            return []
+
+    class FakePlugin:
+        @hookimpl
+        def govauto_register_ocr_engines(self, register: Callable[[str, Callable[[], Any]], None]) -> None:
+            register("fake", lambda: made.append(Fake()) or made[-1])
+
+    runtime = govauto.Runtime(plugins=[FakePlugin()], load_entrypoints=False, ocr_engine="fake")
+    for index in range(3):
+        Image.new("RGB", (50 + index, 50), "white").save(tmp_path / f"{index}.png")
+        assert runtime.extract_file(tmp_path / f"{index}.png", material_kind="id_card").doc_type is None
+    assert len(made) == 1

@@ -418,8 +418,3 @@ def _union(boxes: list[BBox]) -> BBox:
     if not boxes:
         return (0.0, 0.0, 0.0, 0.0)
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def template_fields(doc_type: DocumentType) -> list[str]:
-    """The field names a document type provides (for the facts rules may read)."""
-    return [spec.name for spec in doc_type.fields]

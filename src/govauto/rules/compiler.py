@@ -170,7 +170,7 @@ class _RuleCompiler:
         if isinstance(node, ir.Compare):
             return _fold(ir.Compare(node.op, self.operand(node.left), self.operand(node.right)))
         if isinstance(node, ir.Exists):
-            return ir.Exists(self.operand(node.operand, hoist_calls=True), node.negated)
+            return ir.Exists(self.operand(node.operand), node.negated)
         if isinstance(node, ir.Truth):
             return ir.Truth(self.operand(node.operand), node.negated)
         if isinstance(node, ir.Not):
@@ -182,7 +182,7 @@ class _RuleCompiler:
         return node
 
     # -- operands --
-    def operand(self, node: ir.Operand, hoist_calls: bool = True) -> ir.Operand:
+    def operand(self, node: ir.Operand) -> ir.Operand:
         if isinstance(node, ir.Const):
             return node
         if isinstance(node, ir.Fact):
