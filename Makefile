@@ -7,7 +7,7 @@ BIN       := $(VENV)/bin
 PY        := $(BIN)/python
 # durable-rules builds on CPython 3.11/3.12 only (it fails to import on 3.13).
 PYTHON    ?= $(shell for p in python3.11 python3.12 python3; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' && echo $$p && break; done)
-APT_PACKAGES := gcc python3-dev tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk libgl1
+APT_PACKAGES := gcc python3-dev tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk libgl1 chromium
 STAMP     := $(VENV)/.installed
 
 .PHONY: help install system-deps demo test lint typecheck docs pytest bench clean
