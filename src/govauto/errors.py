@@ -19,7 +19,20 @@ field path or rule id) and what to do about it::
     │   ├── EncryptedMaterialError    password-protected
     │   └── MaterialTooLargeError     over a configured limit (pages, pixels, bytes), checked before work
     ├── OcrError                  an OCR engine failed on an image
-    └── OcrEngineUnavailableError the chosen OCR engine is not installed
+    ├── OcrEngineUnavailableError the chosen OCR engine is not installed
+    ├── FormMapError              a robot's form map is invalid: holds one PackProblem per defect (file:line)
+    ├── RobotError                a robot could not enter a case into its target system; ``kind`` says why
+    │   ├── RobotTransientError       network, time-out, 5xx, expired session, busy: retried with back-off
+    │   ├── RobotBusinessError        the target refused the data (its own validation message): to a person
+    │   ├── RobotDataError            the case lacks a value the map needs, or one the target cannot hold
+    │   ├── RobotSelectorError        an element the map names is not on the loaded page (map or target changed)
+    │   └── RobotConfigError          no browser, no credentials, wrong credentials, unknown robot
+    ├── JobError                  a robot job cannot be submitted, found or moved (CLI exit code 2)
+    │   ├── JobNotFoundError          no job has that id
+    │   ├── JobStateError             the job's state does not allow it, e.g. cancelling a finished job
+    │   ├── LeaseLostError            this worker no longer holds the job's lease: its result is refused
+    │   └── ExecutorLoadError         an executor path (``module:callable``) cannot be imported or called
+    └── StoreError                the database cannot be opened or used (its URL is named, password hidden)
 """
 
 from __future__ import annotations
@@ -170,3 +183,111 @@ class OcrError(GovautoError):
 
 class OcrEngineUnavailableError(GovautoError):
     """The chosen OCR engine is not installed or cannot run here; the message says how to install it."""
+
+
+class FormMapError(GovautoError):
+    """A robot's form map was refused at load; ``problems`` lists every defect, each with its file and line."""
+
+    def __init__(self, problems: Sequence[PackProblem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"the form map is invalid ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class RobotError(GovautoError):
+    """A robot could not enter a case into its target system.
+
+    ``kind`` is a short code that jobs, reports and retry policies key on; ``retryable`` says whether trying
+    again can help; ``to_person`` whether a person must decide (the case's data or the target's answer).
+    """
+
+    kind = "robot"
+    retryable = False
+    to_person = False
+
+    def __init__(self, message: str, *, kind: str | None = None) -> None:
+        if kind is not None:
+            self.kind = kind
+        super().__init__(message)
+
+
+class RobotTransientError(RobotError):
+    """Trying again can help: ``kind`` is ``network``, ``timeout``, ``server_error``, ``session_expired`` or
+    ``busy``. Retried with exponential back-off and jitter; after the last attempt the job fails with it."""
+
+    kind = "network"
+    retryable = True
+
+
+class RobotBusinessError(RobotError):
+    """The target system refused the data with its own message (an ``alert()``, an error text): retrying
+    cannot help, a person reads the message (``kind`` ``business``)."""
+
+    kind = "business"
+    to_person = True
+
+
+class RobotDataError(RobotError):
+    """The case lacks a value the form map needs, or has one the target cannot hold (a character outside its
+    charset, a term with no code): a person corrects or enters it (``kind`` ``data``)."""
+
+    kind = "data"
+    to_person = True
+
+
+class RobotSelectorError(RobotError):
+    """An element the form map names is not on a page that did load: the map or the target system changed.
+    Ops fix the map (``kind`` ``selector``); the message names the field and the selector."""
+
+    kind = "selector"
+
+
+class RobotConfigError(RobotError):
+    """The robot cannot run here: no browser, no or wrong credentials, an unknown robot (``kind`` ``config``
+    or ``login``)."""
+
+    kind = "config"
+
+
+class JobError(GovautoError):
+    """A robot job cannot be submitted, found or moved; the message names the job and what to do."""
+
+
+class JobNotFoundError(JobError):
+    """No job has the given id; ``govauto jobs list`` shows the ids."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"no job has the id {job_id!r}; `govauto jobs list` shows the jobs and their ids")
+
+
+class JobStateError(JobError):
+    """The job's status does not allow the operation, e.g. cancelling a job that already finished."""
+
+    def __init__(self, job_id: str, status: str, message: str) -> None:
+        self.job_id = job_id
+        self.status = status
+        super().__init__(f"job {job_id} is {status}: {message}")
+
+
+class LeaseLostError(JobError):
+    """The worker no longer holds the job's lease (it expired and another worker took the job, or the job was
+    handed back): what it reports for that job is refused and changes nothing. Stop working on the job."""
+
+    def __init__(self, job_id: str, worker_id: str, detail: str) -> None:
+        self.job_id = job_id
+        self.worker_id = worker_id
+        super().__init__(f"job {job_id}: worker {worker_id} no longer holds its lease ({detail}); its result is "
+                         "refused: another worker owns the job now or it was handed back")
+
+
+class ExecutorLoadError(JobError):
+    """An executor (or notify) path ``package.module:callable`` cannot be imported, or calling it failed."""
+
+
+class StoreError(GovautoError):
+    """The database cannot be opened or used. ``url`` is the database URL with its password hidden."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(f"database {url}: {message}")

@@ -24,10 +24,12 @@ import pluggy
 
 if TYPE_CHECKING:
     from govauto.extract.ocr import OcrEngine
+    from govauto.jobs.model import Job
     from govauto.lookups import Lookup
     from govauto.matters import Matter
     from govauto.model import Case
     from govauto.outcome import Decision
+    from govauto.robots.base import Robot
     from govauto.rules.engines import RuleEngine
 
 PROJECT_NAME = "govauto"
@@ -97,6 +99,26 @@ def govauto_register_document_types(register: Callable[[Path], None]) -> None:
     """Register document types (YAML templates): how to recognise a material and which fields to read.
 
     :param register: call ``register(path)`` with a template file, or a directory of ``*.yaml`` templates.
+    """
+
+
+@hookspec
+def govauto_register_robots(register: Callable[[Path | Robot], None]) -> None:
+    """Register robots that enter approved cases into legacy systems.
+
+    :param register: call ``register(path)`` with a YAML form map (``docs/form-maps.md``), or
+        ``register(robot)`` with an instance of a :class:`govauto.robots.Robot` subclass for a flow a map cannot
+        describe. Maps are read, and the facts they name checked against their matter, when robots are first
+        used; an invalid map is refused with every problem's file and line.
+    """
+
+
+@hookspec
+def govauto_job_failed(job: Job, error: str) -> None:
+    """Called when a robot job ends failed or needs a person: a notification, its result is ignored.
+
+    :param job: the job as stored (status ``failed`` or ``needs_review``, error kind, attempts, artifacts).
+    :param error: the error message, with ID numbers masked.
     """
 
 

@@ -21,6 +21,8 @@ class Matter:
         (rule packs may read them; ``govauto_enrich_facts`` implementations compute them).
     :param confirmations: extracted field (``"id_card_front.name"``) → the declared fact it must equal
         (``"applicant.name"``): a value read with low confidence that equals the declared one is confirmed.
+    :param robot: the id of the robot that enters its approved cases into the target system (``None``: the only
+        robot registered for the matter, if there is exactly one).
     """
 
     id: str
@@ -31,3 +33,4 @@ class Matter:
     time_limit_days: int | None = None
     derived_facts: dict[str, str] = field(default_factory=dict)
     confirmations: dict[str, str] = field(default_factory=dict)
+    robot: str | None = None

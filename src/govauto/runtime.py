@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -50,6 +50,9 @@ from govauto.rules.compiler import (
 from govauto.rules.engines import RuleEngine
 from govauto.rules.pack import Pack, read_pack
 
+if TYPE_CHECKING:
+    from govauto.robots.base import Robot
+
 DEFAULT_ENGINE = "python"
 DEFAULT_OCR_ENGINE = "rapidocr"
 """Chosen by ``make bench`` (bench/bench_extract.py): the engine that meets the accuracy target on scans."""
@@ -73,6 +76,7 @@ class PluginInfo:
     rule_engines: list[str] = field(default_factory=list)
     ocr_engines: list[str] = field(default_factory=list)
     document_types: list[str] = field(default_factory=list)
+    robots: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -114,6 +118,8 @@ class Runtime:
         self._types: dict[str, DocumentType] | None = None
         self._engines: dict[str, RuleEngine] = {}
         self._loaded_in: dict[str, dict[int, CompiledPack]] = {}
+        self._robot_sources: list[tuple[str, object]] = []
+        self._robots: dict[str, Robot] | None = None
 
     # ---- plugins -------------------------------------------------------------------------------------------
 
@@ -205,8 +211,20 @@ class Runtime:
                 info.document_types.extend(f.stem for f in files)
             return register
 
+        def robots(info: PluginInfo) -> Callable[[object], None]:
+            def register(robot: object) -> None:
+                if isinstance(robot, (str, Path)):
+                    if not Path(robot).is_file():
+                        raise PluginError(f"plugin {info.name}: form map {robot} does not exist")
+                    info.robots.append(Path(robot).stem)
+                else:
+                    info.robots.append(str(getattr(robot, "id", robot)))
+                self._robot_sources.append((info.name, robot))
+            return register
+
         each("govauto_register_ocr_engines", ocr_engines)
         each("govauto_register_document_types", document_types)
+        each("govauto_register_robots", robots)
         for kind, items in self._lookup_overrides.items():
             for item in items:
                 _check_lookup("Runtime(lookups=...)", kind, item)
@@ -256,6 +274,43 @@ class Runtime:
                 log.warning("business-name registry %r could not answer: %s", registry, exc)
                 unknown = True
         return None if unknown else False
+
+    # ---- robots --------------------------------------------------------------------------------------------
+
+    def robots(self) -> dict[str, Robot]:
+        """Every registered robot by id, its form map read and its facts checked against its matter (once).
+
+        :raises FormMapError: with every problem of every invalid map (file and line of each).
+        :raises PluginError: when a plugin registered something that is not a form map or a Robot, or an id twice.
+        """
+        from govauto.robots.registry import load_robots
+
+        with self._lock:
+            self.plugin_manager  # noqa: B018
+            if self._robots is None:
+                self._robots = load_robots(self._robot_sources, self._matters, self.schema_for)
+            return self._robots
+
+    def robot(self, robot_id: str) -> Robot:
+        """The robot with this id.
+
+        :raises RobotConfigError: when no plugin registered it (the message lists those that did).
+        """
+        from govauto.errors import RobotConfigError
+
+        robots = self.robots()
+        if robot_id not in robots:
+            raise RobotConfigError(f"no robot {robot_id!r} is registered (available: {', '.join(sorted(robots)) or 'none'})")
+        return robots[robot_id]
+
+    def robot_for(self, matter_id: str) -> Robot | None:
+        """The robot that enters approved cases of a matter: the one the matter names, else the only one
+        registered for it, else ``None``."""
+        matter = self._matter(matter_id)
+        if matter.robot is not None:
+            return self.robot(matter.robot)
+        candidates = [r for r in self.robots().values() if r.matter == matter_id]
+        return candidates[0] if len(candidates) == 1 else None
 
     # ---- packs ---------------------------------------------------------------------------------------------
 

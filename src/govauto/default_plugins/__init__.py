@@ -4,4 +4,5 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govauto.default_plugins.engines",
     "govauto.default_plugins.sole_proprietor",
     "govauto.default_plugins.documents",
+    "govauto.default_plugins.robots",
 )

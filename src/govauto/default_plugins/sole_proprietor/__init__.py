@@ -33,6 +33,7 @@ ESTABLISH = Matter(
     derived_facts={
         "business.online_only": "true when every premises is an online shop (the 住所 then decides jurisdiction)",
     },
+    robot="legacy_portal.establish",
 )
 
 

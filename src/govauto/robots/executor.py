@@ -1,0 +1,65 @@
+"""The job executor that runs robots: one browser per worker process, robots from the installed plugins.
+
+``govauto worker`` builds one :class:`RobotExecutor` per worker process (its default ``--executor``). Each job's
+payload holds the validated case and the directory its material paths start from
+(:func:`govauto.robots.enqueue.submit_case` writes it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from govauto.errors import CaseError, FormMapError, GovautoError, PluginError, RobotConfigError, UnknownMatterError
+from govauto.jobs.model import ExecutionResult, JobContext
+from govauto.privacy import mask_id_numbers
+from govauto.robots.browser import BrowserHost
+from govauto.robots.runner import RetryPolicy, run_robot
+from govauto.runtime import Runtime
+
+
+class RobotExecutor:
+    """Runs each job's robot against its target (a :class:`govauto.jobs.model.JobExecutor`).
+
+    :param runtime: where robots and matters come from (default: a :class:`~govauto.Runtime` with the installed
+        plugins).
+    :param policy: the retry policy within one attempt.
+    :param trace: record Playwright traces (kept on failure only); default on, ``GOVAUTO_ROBOT_TRACE=0`` turns
+        them off.
+    :param headless: run Chromium without a window (the default; there is no screen on servers).
+    """
+
+    def __init__(self, runtime: Runtime | None = None, policy: RetryPolicy | None = None, trace: bool | None = None,
+                 headless: bool = True) -> None:
+        self.runtime = runtime or Runtime()
+        self.policy = policy or RetryPolicy()
+        self.trace = os.environ.get("GOVAUTO_ROBOT_TRACE", "1") != "0" if trace is None else trace
+        self.host = BrowserHost(headless=headless)
+
+    def execute(self, ctx: JobContext) -> ExecutionResult:
+        job = ctx.job
+        try:
+            robot = self.runtime.robot(job.robot)
+        except (RobotConfigError, FormMapError, PluginError) as exc:
+            return ExecutionResult("failed", error_kind="config", message=str(exc))
+        payload = job.payload
+        try:
+            case = self.runtime.load_case(payload["case"])
+            facts = self.runtime.facts(case)
+        except (KeyError, CaseError, UnknownMatterError) as exc:
+            return ExecutionResult("failed", error_kind="data",
+                                   message=mask_id_numbers(f"the job's case cannot be read: {exc}"))
+        try:
+            browser = self.host.browser()
+        except RobotConfigError as exc:
+            return ExecutionResult("failed", error_kind=exc.kind, message=str(exc))
+        base_dir = Path(str(payload.get("base_dir", ".")))
+        try:
+            return run_robot(robot, facts, browser=browser, ctx=ctx, base_dir=base_dir, policy=self.policy,
+                             trace=self.trace)
+        except GovautoError as exc:
+            return ExecutionResult("failed", error_kind=getattr(exc, "kind", "internal"),
+                                   message=mask_id_numbers(str(exc)))
+
+    def close(self) -> None:
+        self.host.close()

@@ -1,0 +1,217 @@
+"""A robot driven by a YAML form map (:mod:`govauto.robots.formmap`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from govauto.errors import (
+    PackProblem,
+    RobotBusinessError,
+    RobotConfigError,
+    RobotDataError,
+    RobotTransientError,
+)
+from govauto.robots.base import EntryContext, Robot
+from govauto.robots.credentials import CREDENTIAL_FIELDS, Credentials
+from govauto.robots.formmap import FieldSpec, FormMap, Locate, Step, ValueSpec, check_facts, read_form_map, resolve
+from govauto.robots.session import RobotSession
+from govauto.robots.transforms import Apply, prepare
+from govauto.rules.compiler import FactSchema
+
+
+class FormMapRobot(Robot):
+    """The robot a form map describes; see ``docs/form-maps.md``."""
+
+    def __init__(self, form_map: FormMap) -> None:
+        self.map = form_map
+        self.id = form_map.id
+        self.title = form_map.title
+        self.matter = form_map.matter
+        self.target = form_map.target
+        self.max_sessions = form_map.max_sessions
+        self.credentials = form_map.credentials
+        self.source = form_map.file
+        self.user_agent = form_map.user_agent
+        self._transforms: dict[int, Apply] = {}
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> FormMapRobot:
+        """Read a form map (:func:`~govauto.robots.formmap.read_form_map`) into a robot."""
+        return cls(read_form_map(path))
+
+    def check(self, schema: FactSchema) -> list[PackProblem]:
+        return check_facts(self.map, schema)
+
+    # ---- the robot's steps -------------------------------------------------------------------------------------
+
+    def open_session(self, page: Page) -> RobotSession:
+        m = self.map
+        return RobotSession(page, base_url=m.url("/"), frames=m.frames, timeouts=m.timeouts,
+                            session_expired=m.session_expired, accept_dialogs=m.form.accept_dialogs,
+                            charset=m.charset)
+
+    def login(self, session: RobotSession, credentials: Credentials) -> None:
+        spec = self.map.login
+        session.goto(self.map.url(spec.goto), "opening the login page")
+        for step in spec.steps:
+            self._step(session, step, {}, credentials, "logging in")
+        targets = {"ok": spec.success}
+        if spec.failure is not None:
+            targets["failed"] = spec.failure
+        if session.wait_any(targets, self.map.timeouts.page, "logging in") == "failed":
+            assert spec.failure is not None
+            message = session.text(spec.failure, "reading the login error")
+            if any(text in message for text in spec.busy):
+                raise RobotTransientError(f"logging in: the system is busy: {message}", kind="busy")
+            raise RobotConfigError(f"logging in as {credentials.username!r} was refused: {message} (check the "
+                                   f"credentials '{self.credentials}')", kind="login")
+
+    def logged_in(self, session: RobotSession) -> bool:
+        if self.map.home is None:
+            return False
+        try:
+            session.goto(self.map.url(self.map.home), "opening the home page")
+            session.wait_any({"ok": self.map.login.success}, self.map.timeouts.action, "checking the session")
+        except RobotTransientError:
+            return False
+        return True
+
+    def find(self, session: RobotSession, facts: Mapping[str, Any]) -> str | None:
+        spec = self.map.search
+        if spec is None:  # read_form_map refuses such maps; a subclass may drop search on purpose
+            return None
+        for step in spec.steps:
+            self._step(session, step, facts, None, "searching for the application")
+        session.wait_any({"done": spec.done}, self.map.timeouts.page, "searching for the application")
+        found = session.locator(spec.found.selector, spec.found.frame)
+        if found.count() == 0:
+            return None
+        return self._receipt(session, spec.receipt, "reading the receipt number found by the search")
+
+    def enter(self, session: RobotSession, entry: EntryContext) -> str:
+        form = self.map.form
+        for step in form.open:
+            self._step(session, step, entry.facts, None, "opening the form")
+        session.wait_any({"ready": form.ready}, self.map.timeouts.page, "opening the form")
+        for spec in form.fields:
+            self._field(session, spec, entry)
+        for step in form.submit:
+            self._step(session, step, entry.facts, None, "submitting",
+                       before=entry.mark_submitting if step.submits else None)
+        targets = {"success": form.success}
+        if form.error is not None:
+            targets["error"] = form.error
+        if session.wait_any(targets, self.map.timeouts.submit, "waiting for the system's answer") == "error":
+            assert form.error is not None
+            message = session.text(form.error, "reading the system's error")
+            raise RobotBusinessError(f"the system refused the application: {message}")
+        return self._receipt(session, form.receipt, "reading the receipt number")
+
+    def logout(self, session: RobotSession) -> None:
+        for step in self.map.logout:
+            self._step(session, step, {}, None, "logging out")
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+
+    def _receipt(self, session: RobotSession, target: Locate, doing: str) -> str:
+        text = session.text(target, doing)
+        if target.pattern is None:
+            if not text:
+                raise RobotBusinessError(f"{doing}: '{target.selector}' is empty", kind="receipt")
+            return text
+        match = re.search(target.pattern, text)
+        if match is None:
+            raise RobotBusinessError(f"{doing}: {text!r} at '{target.selector}' does not look like a receipt number "
+                                     f"({target.pattern}); the application may exist: a person checks the system",
+                                     kind="receipt")
+        return match.group(1) if match.groups() else match.group(0)
+
+    def _value(self, spec: ValueSpec, facts: Mapping[str, Any], credentials: Credentials | None) -> Any:
+        if spec.path is None:
+            value = spec.const
+        elif spec.path in CREDENTIAL_FIELDS:
+            if credentials is None:
+                raise RobotConfigError(f"{spec.path} may be used in login steps only")
+            value = getattr(credentials, CREDENTIAL_FIELDS[spec.path])
+        else:
+            value = resolve(facts, spec.path)
+        if spec.transforms:
+            key = id(spec)
+            if key not in self._transforms:
+                self._transforms[key] = prepare(spec.transforms, self.map.tables)
+            value = self._transforms[key](value)
+        return value
+
+    def _step(self, session: RobotSession, step: Step, facts: Mapping[str, Any], credentials: Credentials | None,
+              doing: str, before: Callable[[], None] | None = None) -> None:
+        where = f"{doing} ({self.source}:{step.line})"
+        if before is not None and step.action != "click":
+            before()
+        if step.action == "goto":
+            session.goto(self.map.url(step.url or "/"), where)
+            return
+        selector = step.selector or ""
+        if step.action == "click":
+            session.click(selector, step.frame, where, before=before)
+        elif step.action == "wait_for":
+            session.element(selector, step.frame, where, self.map.timeouts.page)
+        elif step.action == "press":
+            session.element(selector, step.frame, where).first.press(step.key or "Enter")
+        else:
+            value = self._value(step.value, facts, credentials) if step.value else None
+            if step.action == "fill":
+                session.fill(selector, step.frame, _text(value), where, verify=credentials is None)
+            elif step.action == "select":
+                session.select(selector, step.frame, _text(value), "value", where)
+            elif step.action == "check":
+                session.element(selector, step.frame, where).first.set_checked(value is None or bool(value))
+
+    def _field(self, session: RobotSession, spec: FieldSpec, entry: EntryContext) -> None:
+        doing = f"field '{spec.label}'"
+        try:
+            value = self._value(spec.value, entry.facts, None)
+        except RobotDataError as exc:
+            raise RobotDataError(f"{doing}: {exc}") from None
+        if value is None or value == "" or value == []:
+            if spec.optional:
+                return
+            source = spec.value.path or "its constant"
+            raise RobotDataError(f"{doing}: the case has no value for {source}, which the system requires")
+        locator = session.locator(spec.selector, spec.frame)
+        session.require(locator, spec.selector, spec.frame, doing + f" ({self.source}:{spec.line})")
+        if spec.kind == "text":
+            text = _text(value)
+            if spec.max_length is not None and len(text) > spec.max_length:
+                raise RobotDataError(f"{doing}: {len(text)} characters, the system takes {spec.max_length}")
+            session.fill(spec.selector, spec.frame, text, doing)
+        elif spec.kind == "select":
+            session.select(spec.selector, spec.frame, _text(value), spec.match, doing)
+        elif spec.kind in ("checkboxes", "radio"):
+            values = [_text(v) for v in (value if isinstance(value, list) else [value])]
+            for text in values:
+                session.check_charset(text, doing)
+            session.check_boxes(spec.selector, spec.frame, values, spec.match, doing)
+        elif spec.kind == "checkbox":
+            session.element(spec.selector, spec.frame, doing).first.set_checked(bool(value))
+        elif spec.kind == "upload":
+            path = Path(_text(value))
+            session.upload(spec.selector, spec.frame, path if path.is_absolute() else entry.base_dir / path, doing)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+

@@ -1,0 +1,314 @@
+"""A robot's hands on one browser page: explicit waits, frames, dialogs, and faults turned into error kinds.
+
+:class:`RobotSession` wraps a Playwright page for one job. It watches the page's dialogs (accepting only the
+``confirm()`` texts the map lists), its document responses (5xx) and failed requests (dropped connections), and
+the map's session-expired marker; every wait checks them, so a fault surfaces as the right
+:class:`~govauto.errors.RobotError` kind at once instead of as a time-out. There are no sleeps: every wait is a
+Playwright wait for an element, bounded by the map's time-outs.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Dialog, FrameLocator, Locator, Page, Request, Response
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from govauto.errors import (
+    RobotBusinessError,
+    RobotDataError,
+    RobotError,
+    RobotSelectorError,
+    RobotTransientError,
+)
+from govauto.robots.formmap import Locate, Timeouts
+
+PAGE_WENT_AWAY = ("net::ERR", "has been closed", "context was destroyed", "detached", "navigat", "Navigat",
+                  "Target closed", "Connection closed")
+"""Signs in a Playwright error that the page, frame or browser went away under the robot: worth retrying."""
+
+SLICE_MS = 250
+"""Longest single wait between checks for dialogs and faults."""
+
+
+@dataclass
+class PageWatch:
+    """What happened on the page since the last :meth:`RobotSession.reset`."""
+
+    refused_dialogs: list[str] = field(default_factory=list)
+    accepted_dialogs: list[str] = field(default_factory=list)
+    server_errors: list[tuple[int, str]] = field(default_factory=list)
+    network_errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def classify_playwright_error(exc: Exception, doing: str) -> RobotError:
+    """Turn a Playwright exception into a robot error: ``timeout``, ``network`` (the page went away), or
+    ``internal`` (a command the browser refused: a bug in the robot, not retried)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, PlaywrightTimeoutError):
+        return RobotTransientError(f"{doing}: timed out ({text})", kind="timeout")
+    if any(sign in text for sign in PAGE_WENT_AWAY):
+        return RobotTransientError(f"{doing}: {text}", kind="network")
+    return RobotError(f"{doing}: the browser refused the robot's command: {text}", kind="internal")
+
+
+class RobotSession:
+    """One job's page, with the target's frames, time-outs, dialog policy and session-expired marker."""
+
+    def __init__(self, page: Page, *, base_url: str, frames: Mapping[str, str | Sequence[str]] | None = None,
+                 timeouts: Timeouts | None = None, session_expired: Locate | None = None,
+                 accept_dialogs: Sequence[str] = (), charset: str | None = None) -> None:
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.frames = dict(frames or {})
+        self.timeouts = timeouts or Timeouts()
+        self.session_expired = session_expired
+        self.accept_dialogs = tuple(accept_dialogs)
+        self.charset = charset
+        self.watch = PageWatch()
+        page.on("dialog", self._on_dialog)
+        page.on("response", self._on_response)
+        page.on("requestfailed", self._on_request_failed)
+
+    # ---- watching ----------------------------------------------------------------------------------------------
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        message = dialog.message
+        try:
+            if dialog.type in ("confirm", "beforeunload") and any(text in message for text in self.accept_dialogs):
+                self.watch.accepted_dialogs.append(message)
+                dialog.accept()
+            else:
+                self.watch.refused_dialogs.append(message)
+                dialog.dismiss()
+        except PlaywrightError:  # the page went away while the dialog was open
+            pass
+
+    def _on_response(self, response: Response) -> None:
+        if response.status >= 500 and response.request.resource_type == "document":
+            self.watch.server_errors.append((response.status, response.url))
+
+    def _on_request_failed(self, request: Request) -> None:
+        if request.resource_type == "document":
+            failure = request.failure or "failed"
+            if "ERR_ABORTED" not in failure:  # a navigation replaced by another one: not a fault
+                self.watch.network_errors.append((failure, request.url))
+
+    def reset(self) -> None:
+        """Forget what was seen so far (at the start of an attempt)."""
+        self.watch = PageWatch()
+
+    def raise_problems(self, doing: str) -> None:
+        """Raise the error for the first fault seen: a refused dialog, a dropped connection, a 5xx."""
+        if self.watch.refused_dialogs:
+            message = self.watch.refused_dialogs[0]
+            raise RobotBusinessError(f"{doing}: the system said: {message}")
+        if self.watch.network_errors:
+            failure, url = self.watch.network_errors[0]
+            raise RobotTransientError(f"{doing}: the connection failed ({failure}) at {_path(url)}", kind="network")
+        if self.watch.server_errors:
+            status, url = self.watch.server_errors[0]
+            raise RobotTransientError(f"{doing}: the system answered HTTP {status} at {_path(url)}", kind="server_error")
+
+    # ---- finding -----------------------------------------------------------------------------------------------
+
+    def scope(self, frame: str | None) -> Page | FrameLocator:
+        """The page, or the frame the map calls ``frame``."""
+        if frame is None:
+            return self.page
+        chain = self.frames[frame]
+        selectors = [chain] if isinstance(chain, str) else list(chain)
+        scope: FrameLocator = self.page.frame_locator(selectors[0])
+        for selector in selectors[1:]:
+            scope = scope.frame_locator(selector)
+        return scope
+
+    def locator(self, selector: str, frame: str | None = None) -> Locator:
+        return self.scope(frame).locator(selector)
+
+    def wait_any(self, targets: Mapping[str, Locate], timeout: float, doing: str) -> str:
+        """Wait until one of ``targets`` is visible and return its name.
+
+        Meanwhile a refused dialog, a 5xx, a dropped connection or the session-expired marker raise their
+        error at once; nothing within ``timeout`` seconds raises a ``timeout``.
+        """
+        named = {name: (t.frame, self.locator(t.selector, t.frame)) for name, t in targets.items()}
+        if self.session_expired is not None:
+            marker = self.session_expired
+            named["__expired"] = (marker.frame, self.locator(marker.selector, marker.frame))
+        # Playwright cannot combine locators of different frames: wait on one combined locator per frame.
+        groups: dict[str | None, Locator] = {}
+        for frame, loc in named.values():
+            groups[frame] = loc if frame not in groups else groups[frame].or_(loc)
+        first_frame = next(iter(named.values()))[0]
+        deadline = time.monotonic() + timeout
+        while True:
+            self.raise_problems(doing)
+            for name, (_, loc) in named.items():
+                try:
+                    visible = loc.first.is_visible()
+                except PlaywrightError:
+                    visible = False
+                if visible:
+                    if name == "__expired":
+                        self.raise_problems(doing)
+                        raise RobotTransientError(f"{doing}: the session expired", kind="session_expired")
+                    return name
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                wanted = " or ".join(f"'{t.selector}'" + (f" in frame {t.frame}" if t.frame else "")
+                                     for t in targets.values())
+                raise RobotTransientError(f"{doing}: {wanted} did not appear within {timeout:g} s", kind="timeout")
+            try:
+                groups[first_frame].first.wait_for(state="visible",
+                                                   timeout=max(1.0, min(SLICE_MS / len(groups), remaining * 1000)))
+            except PlaywrightTimeoutError:
+                continue
+            except PlaywrightError as exc:  # a frame navigating away under the wait: look again
+                error = classify_playwright_error(exc, doing)
+                if not error.retryable:
+                    raise error from None
+
+    def element(self, selector: str, frame: str | None, what: str, timeout: float | None = None) -> Locator:
+        """The element for ``what`` once it is visible (see :meth:`wait_any` for the faults raised meanwhile)."""
+        self.wait_any({"element": Locate(selector, frame)}, self.timeouts.action if timeout is None else timeout,
+                      what)
+        return self.locator(selector, frame)
+
+    def require(self, locator: Locator, selector: str, frame: str | None, what: str) -> None:
+        """Raise :class:`RobotSelectorError` when ``selector`` matches nothing on a page that did load."""
+        if locator.count() == 0:
+            where = f" in frame {frame}" if frame else ""
+            raise RobotSelectorError(f"{what}: no element matches '{selector}'{where}; the page loaded but the "
+                                     "selector finds nothing: fix the form map (the target system may have changed)")
+
+    # ---- acting ------------------------------------------------------------------------------------------------
+
+    def goto(self, url: str, doing: str) -> None:
+        if not re.match(r"^[a-z]+://", url):
+            url = self.base_url + "/" + url.lstrip("/")
+        try:
+            response = self.page.goto(url, wait_until="domcontentloaded", timeout=self.timeouts.page * 1000)
+        except PlaywrightError as exc:
+            self.raise_problems(doing)
+            raise classify_playwright_error(exc, doing) from None
+        if response is not None and response.status >= 500:
+            raise RobotTransientError(f"{doing}: the system answered HTTP {response.status} at {_path(url)}",
+                                      kind="server_error")
+        self.raise_problems(doing)
+
+    def click(self, selector: str, frame: str | None, doing: str, before: Callable[[], None] | None = None) -> None:
+        """Click the element once visible; ``before`` runs between finding it and clicking (to record a submit)."""
+        loc = self.element(selector, frame, doing).first
+        if before is not None:
+            before()
+        try:
+            loc.click(timeout=self.timeouts.action * 1000)
+        except PlaywrightError as exc:
+            self.raise_problems(doing)
+            raise classify_playwright_error(exc, doing) from None
+
+    def fill(self, selector: str, frame: str | None, text: str, doing: str, verify: bool = True) -> None:
+        self.check_charset(text, doing)
+        loc = self.element(selector, frame, doing).first
+        try:
+            loc.fill(text, timeout=self.timeouts.action * 1000)
+            if verify:
+                got = loc.input_value(timeout=self.timeouts.action * 1000)
+                if got != text:
+                    raise RobotDataError(f"{doing}: the field kept {got!r} instead of {text!r} (a length limit "
+                                         "or a format the page rewrites); a person must enter it")
+        except PlaywrightError as exc:
+            self.raise_problems(doing)
+            raise classify_playwright_error(exc, doing) from None
+
+    def select(self, selector: str, frame: str | None, value: str, match: str, doing: str) -> None:
+        loc = self.element(selector, frame, doing).first
+        options: list[list[str]] = loc.evaluate("el => Array.from(el.options || []).map(o => [o.value, o.text.trim()])")
+        column = 1 if match == "label" else 0
+        chosen = next((o[0] for o in options if o[column] == value), None)
+        if chosen is None:
+            offered = ", ".join(f"{o[0]} {o[1]}".strip() for o in options[:12])
+            raise RobotDataError(f"{doing}: the system offers no option {value!r} (it has: {offered}…)")
+        try:
+            loc.select_option(value=chosen, timeout=self.timeouts.action * 1000)
+        except PlaywrightError as exc:
+            raise classify_playwright_error(exc, doing) from None
+
+    def check_boxes(self, selector: str, frame: str | None, values: Sequence[str], match: str, doing: str) -> None:
+        """Tick the boxes (or one radio button) whose value or label is in ``values``; untick the others."""
+        self.element(selector, frame, doing)
+        loc = self.locator(selector, frame)
+        boxes: list[list[Any]] = loc.evaluate_all(
+            "els => els.map(e => [e.value, ((e.labels && e.labels[0]) ? e.labels[0].innerText : '').trim(), e.checked])")
+        column = 1 if match == "label" else 0
+        index = {str(b[column]): i for i, b in enumerate(boxes)}
+        missing = [v for v in values if v not in index]
+        if missing:
+            raise RobotDataError(f"{doing}: the system has no box for {', '.join(map(repr, missing))}")
+        wanted = {index[v] for v in values}
+        try:
+            for i, box in enumerate(boxes):
+                if (i in wanted) != bool(box[2]):
+                    loc.nth(i).set_checked(i in wanted, timeout=self.timeouts.action * 1000)
+        except PlaywrightError as exc:
+            raise classify_playwright_error(exc, doing) from None
+
+    def upload(self, selector: str, frame: str | None, path: Path, doing: str) -> None:
+        if not path.is_file():
+            raise RobotDataError(f"{doing}: the file {path} does not exist")
+        loc = self.element(selector, frame, doing).first
+        try:
+            loc.set_input_files(path, timeout=self.timeouts.action * 1000)
+        except PlaywrightError as exc:
+            raise classify_playwright_error(exc, doing) from None
+
+    def text(self, target: Locate, doing: str) -> str:
+        loc = self.element(target.selector, target.frame, doing).first
+        try:
+            return loc.inner_text(timeout=self.timeouts.action * 1000).strip()
+        except PlaywrightError as exc:
+            raise classify_playwright_error(exc, doing) from None
+
+    def check_charset(self, text: str, doing: str) -> None:
+        """Raise :class:`RobotDataError` naming the first character the target's charset cannot hold."""
+        if self.charset is None:
+            return
+        for ch in text:
+            try:
+                ch.encode(self.charset)
+            except UnicodeEncodeError:
+                raise RobotDataError(f"{doing}: '{ch}' (U+{ord(ch):04X}) cannot be stored by the system "
+                                     f"({self.charset}); a person must enter the value or choose a substitute") from None
+
+    # ---- evidence ----------------------------------------------------------------------------------------------
+
+    def save_evidence(self, directory: Path) -> list[tuple[str, Path]]:
+        """Keep a screenshot and the HTML of the page and of each of its frames; returns (kind, path) pairs."""
+        directory.mkdir(parents=True, exist_ok=True)
+        saved: list[tuple[str, Path]] = []
+        shot = directory / "screenshot.png"
+        try:
+            self.page.screenshot(path=shot, full_page=True, timeout=5000)
+            saved.append(("screenshot", shot))
+        except PlaywrightError:
+            pass
+        for i, frame in enumerate(self.page.frames):
+            name = "page" if frame == self.page.main_frame else f"frame-{frame.name or i}"
+            path = directory / f"{name}.html"
+            try:
+                path.write_text(f"<!-- {frame.url} -->\n" + frame.content(), encoding="utf-8")
+                saved.append(("html", path))
+            except PlaywrightError:
+                continue
+        return saved
+
+
+def _path(url: str) -> str:
+    return re.sub(r"^[a-z]+://[^/]+", "", url) or "/"
