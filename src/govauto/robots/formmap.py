@@ -114,6 +114,9 @@ class FormSpec:
     receipt: Locate
     error: Locate | None = None
     accept_dialogs: tuple[str, ...] = ()
+    fill: Literal["dom", "typed"] = "dom"
+    """``dom``: set every field of a frame in one round trip, firing input/change events (fast); ``typed``: one
+    Playwright ``fill``/``select_option``/``check`` per field (slower; for pages whose scripts need key events)."""
 
 
 @dataclass(frozen=True)
@@ -473,7 +476,7 @@ def _read_login(reader: _Reader, top: LineDict) -> LoginSpec | None:
 
 def _read_form(reader: _Reader, top: LineDict) -> FormSpec | None:
     data = reader.mapping(top.get("form"), "form", top.lines.get("form"),
-                          ["frame", "open", "ready", "fields", "submit", "success", "receipt", "error", "dialogs"],
+                          ["frame", "open", "ready", "fields", "submit", "success", "receipt", "error", "dialogs", "fill"],
                           ["ready", "fields", "submit", "success", "receipt"])
     if data is None:
         return None
@@ -493,9 +496,13 @@ def _read_form(reader: _Reader, top: LineDict) -> FormSpec | None:
     receipt = reader.locate(data.get("receipt"), "form.receipt", data.lines.get("receipt"), frame, pattern=True)
     error = reader.locate(data["error"], "form.error", data.lines.get("error"), frame) if "error" in data else None
     fields = reader.fields(data.get("fields"), "form.fields", data.lines.get("fields"), frame)
+    fill = data.get("fill", "dom")
+    if fill not in ("dom", "typed"):
+        reader.problem(data.lines.get("fill"), f"form.fill: '{fill}' must be dom (fast, the default) or typed")
+        fill = "dom"
     if ready is None or success is None or receipt is None:
         return None
-    return FormSpec(open=reader.steps(data.get("open"), "form.open", data.lines.get("open"), frame), ready=ready,
+    return FormSpec(fill="typed" if fill == "typed" else "dom", open=reader.steps(data.get("open"), "form.open", data.lines.get("open"), frame), ready=ready,
                     fields=fields, submit=reader.steps(data.get("submit"), "form.submit", data.lines.get("submit"), frame),
                     success=success, receipt=receipt, error=error, accept_dialogs=accept)
 

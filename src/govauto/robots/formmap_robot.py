@@ -15,6 +15,7 @@ from govauto.errors import (
     RobotBusinessError,
     RobotConfigError,
     RobotDataError,
+    RobotSelectorError,
     RobotTransientError,
 )
 from govauto.robots.base import EntryContext, Robot
@@ -99,8 +100,11 @@ class FormMapRobot(Robot):
         for step in form.open:
             self._step(session, step, entry.facts, None, "opening the form")
         session.wait_any({"ready": form.ready}, self.map.timeouts.page, "opening the form")
-        for spec in form.fields:
-            self._field(session, spec, entry)
+        if form.fill == "typed":
+            for spec in form.fields:
+                self._field(session, spec, entry)
+        else:
+            self._fill_dom(session, entry)
         for step in form.submit:
             self._step(session, step, entry.facts, None, "submitting",
                        before=entry.mark_submitting if step.submits else None)
@@ -172,7 +176,8 @@ class FormMapRobot(Robot):
             elif step.action == "check":
                 session.element(selector, step.frame, where).first.set_checked(value is None or bool(value))
 
-    def _field(self, session: RobotSession, spec: FieldSpec, entry: EntryContext) -> None:
+    def _field_value(self, session: RobotSession, spec: FieldSpec, entry: EntryContext) -> Any:
+        """The field's value, transformed and checked (``None``: an optional field with nothing to enter)."""
         doing = f"field '{spec.label}'"
         try:
             value = self._value(spec.value, entry.facts, None)
@@ -180,25 +185,71 @@ class FormMapRobot(Robot):
             raise RobotDataError(f"{doing}: {exc}") from None
         if value is None or value == "" or value == []:
             if spec.optional:
-                return
+                return None
             source = spec.value.path or "its constant"
             raise RobotDataError(f"{doing}: the case has no value for {source}, which the system requires")
+        if spec.kind in ("checkboxes", "radio"):
+            value = [_text(v) for v in (value if isinstance(value, list) else [value])]
+            for text in value:
+                session.check_charset(text, doing)
+        elif spec.kind == "checkbox":
+            value = bool(value)
+        elif spec.kind != "upload":
+            value = _text(value)
+            session.check_charset(value, doing)
+            if spec.max_length is not None and len(value) > spec.max_length:
+                raise RobotDataError(f"{doing}: {len(value)} characters, the system takes {spec.max_length}")
+        return value
+
+    def _fill_dom(self, session: RobotSession, entry: EntryContext) -> None:
+        """Set the form's fields frame by frame, one round trip each; uploads through Playwright."""
+        by_frame: dict[str | None, list[tuple[FieldSpec, Any]]] = {}
+        uploads: list[tuple[FieldSpec, Any]] = []
+        for spec in self.map.form.fields:
+            value = self._field_value(session, spec, entry)
+            if value is None:
+                continue
+            (uploads if spec.kind == "upload" else by_frame.setdefault(spec.frame, [])).append((spec, value))
+        ready = self.map.form.ready
+        for frame, items in by_frame.items():
+            anchor = ready if frame == ready.frame else Locate("body", frame)
+            operations = [{"selector": spec.selector, "kind": "checkboxes" if spec.kind == "radio" else spec.kind,
+                           "value": value, "match": spec.match} for spec, value in items]
+            results = session.fill_form(anchor, operations, "filling the form")
+            for (spec, value), result in zip(items, results, strict=True):
+                if result.get("ok"):
+                    continue
+                doing = f"field '{spec.label}' ({self.source}:{spec.line})"
+                detail = result.get("detail")
+                if result["problem"] == "missing":
+                    where = f" in frame {spec.frame}" if spec.frame else ""
+                    raise RobotSelectorError(f"{doing}: no element matches '{spec.selector}'{where}; the page loaded "
+                                             "but the selector finds nothing: fix the form map (the target system "
+                                             "may have changed)")
+                if result["problem"] == "no_option":
+                    raise RobotDataError(f"{doing}: the system offers no choice for {value!r} (it has: {detail})")
+                raise RobotDataError(f"{doing}: the field kept {detail!r} instead of {value!r} (a length limit or "
+                                     "a format the page rewrites); a person must enter it")
+        for spec, value in uploads:
+            path = Path(_text(value))
+            session.upload(spec.selector, spec.frame, path if path.is_absolute() else entry.base_dir / path,
+                           f"field '{spec.label}'")
+
+    def _field(self, session: RobotSession, spec: FieldSpec, entry: EntryContext) -> None:
+        doing = f"field '{spec.label}'"
+        value = self._field_value(session, spec, entry)
+        if value is None:
+            return
         locator = session.locator(spec.selector, spec.frame)
         session.require(locator, spec.selector, spec.frame, doing + f" ({self.source}:{spec.line})")
         if spec.kind == "text":
-            text = _text(value)
-            if spec.max_length is not None and len(text) > spec.max_length:
-                raise RobotDataError(f"{doing}: {len(text)} characters, the system takes {spec.max_length}")
-            session.fill(spec.selector, spec.frame, text, doing)
+            session.fill(spec.selector, spec.frame, value, doing)
         elif spec.kind == "select":
-            session.select(spec.selector, spec.frame, _text(value), spec.match, doing)
+            session.select(spec.selector, spec.frame, value, spec.match, doing)
         elif spec.kind in ("checkboxes", "radio"):
-            values = [_text(v) for v in (value if isinstance(value, list) else [value])]
-            for text in values:
-                session.check_charset(text, doing)
-            session.check_boxes(spec.selector, spec.frame, values, spec.match, doing)
+            session.check_boxes(spec.selector, spec.frame, value, spec.match, doing)
         elif spec.kind == "checkbox":
-            session.element(spec.selector, spec.frame, doing).first.set_checked(bool(value))
+            session.element(spec.selector, spec.frame, doing).first.set_checked(value)
         elif spec.kind == "upload":
             path = Path(_text(value))
             session.upload(spec.selector, spec.frame, path if path.is_absolute() else entry.base_dir / path, doing)

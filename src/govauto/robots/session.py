@@ -150,7 +150,7 @@ class RobotSession:
         deadline = time.monotonic() + timeout
         while True:
             self.raise_problems(doing)
-            for name, (_, loc) in named.items():
+            for name, (_, loc) in named.items():  # the targets first, the expired marker last
                 try:
                     visible = loc.first.is_visible()
                 except PlaywrightError:
@@ -260,6 +260,24 @@ class RobotSession:
         except PlaywrightError as exc:
             raise classify_playwright_error(exc, doing) from None
 
+    def fill_form(self, anchor: Locate, operations: Sequence[Mapping[str, Any]], doing: str) -> list[dict[str, Any]]:
+        """Set many fields of one frame in a single round trip, as a person's input would (``input`` and
+        ``change`` events), and read every value back.
+
+        Each operation is ``{"label", "selector", "kind": text|select|checkbox|checkboxes|radio, "value"
+        (a string, or a list for checkboxes), "match": value|label}``. Returns, per operation, ``{"ok": True}`` or
+        ``{"ok": False, "problem": "missing"|"no_option"|"kept", "detail": …}``; the caller turns problems into
+        errors naming the field.
+        """
+        loc = self.element(anchor.selector, anchor.frame, doing).first
+        try:
+            results: list[dict[str, Any]] = loc.evaluate(_FILL_FORM_JS, list(operations))
+        except PlaywrightError as exc:
+            self.raise_problems(doing)
+            raise classify_playwright_error(exc, doing) from None
+        self.raise_problems(doing)
+        return results
+
     def upload(self, selector: str, frame: str | None, path: Path, doing: str) -> None:
         if not path.is_file():
             raise RobotDataError(f"{doing}: the file {path} does not exist")
@@ -308,6 +326,54 @@ class RobotSession:
             except PlaywrightError:
                 continue
         return saved
+
+
+_FILL_FORM_JS = """(anchor, ops) => {
+  const doc = anchor.ownerDocument;
+  const fire = (el) => {
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+  };
+  const labelOf = (el) => ((el.labels && el.labels[0]) ? el.labels[0].innerText : '').trim();
+  return ops.map((op) => {
+    const els = Array.from(doc.querySelectorAll(op.selector));
+    if (els.length === 0) return {ok: false, problem: 'missing'};
+    if (op.kind === 'text') {
+      const el = els[0];
+      el.focus();
+      el.value = op.value;
+      fire(el);
+      el.blur();
+      return el.value === op.value ? {ok: true} : {ok: false, problem: 'kept', detail: el.value};
+    }
+    if (op.kind === 'select') {
+      const el = els[0];
+      const opts = Array.from(el.options || []);
+      const hit = opts.find((o) => (op.match === 'label' ? o.text.trim() : o.value) === op.value);
+      if (!hit) return {ok: false, problem: 'no_option',
+                        detail: opts.slice(0, 12).map((o) => (o.value + ' ' + o.text.trim()).trim()).join(', ')};
+      el.value = hit.value;
+      fire(el);
+      return el.value === hit.value ? {ok: true} : {ok: false, problem: 'kept', detail: el.value};
+    }
+    if (op.kind === 'checkbox') {
+      const el = els[0];
+      if (el.checked !== op.value) { el.click(); }
+      return el.checked === op.value ? {ok: true} : {ok: false, problem: 'kept', detail: String(el.checked)};
+    }
+    const wanted = new Set(op.value);
+    const keyOf = (el) => (op.match === 'label' ? labelOf(el) : el.value);
+    const have = new Set(els.map(keyOf));
+    const missing = op.value.filter((v) => !have.has(v));
+    if (missing.length) return {ok: false, problem: 'no_option', detail: missing.join(', ')};
+    for (const el of els) {
+      const on = wanted.has(keyOf(el));
+      if (el.checked !== on) { el.click(); }
+    }
+    const wrong = els.filter((el) => el.checked !== wanted.has(keyOf(el)));
+    return wrong.length ? {ok: false, problem: 'kept', detail: wrong.map(keyOf).join(', ')} : {ok: true};
+  });
+}"""
 
 
 def _path(url: str) -> str:
