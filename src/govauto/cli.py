@@ -202,6 +202,51 @@ def sandbox_documents(
         out.print(f"case: {escape(str(out_dir / 'case.yaml'))}")
 
 
+@sandbox_app.command("portal")
+def sandbox_portal(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    db: Annotated[Path, typer.Option(help="SQLite file of the records (created when missing, kept).")]
+    = Path("build/portal.db"),
+    user: Annotated[list[str] | None, typer.Option(
+        help="An account NAME:PASSWORD (repeatable; default robot:robot-pass).")] = None,
+    idle_timeout: Annotated[float, typer.Option(help="Seconds without a request before a session expires.")]
+    = 600.0,
+    max_sessions: Annotated[int | None, typer.Option(help="Refuse logins while this many sessions are active.")]
+    = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the random draws of fault rates.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log one line per request (ID numbers masked).")]
+    = False,
+) -> None:
+    """Serve the legacy-portal simulator (个体工商户登记管理系统) until Ctrl-C or SIGTERM."""
+    from govauto.testing.legacy_portal import DEFAULT_USERS, LegacyPortal, serve
+
+    users: dict[str, str] = {}
+    for item in user or []:
+        name, sep, password = item.partition(":")
+        if not sep or not name or not password:
+            err.print(f"error: --user {item!r}: expected NAME:PASSWORD, e.g. robot:robot-pass", markup=False)
+            raise typer.Exit(2)
+        users[name] = password
+
+    def started(portal: LegacyPortal) -> None:
+        out.print(f"legacy portal: {portal.url}  (users: {', '.join(portal.users)}; records: {portal.db_path})",
+                  markup=False)
+        out.print("admin: /__admin/stats /__admin/records /__admin/faults; Ctrl-C to stop", markup=False)
+        out.file.flush()
+
+    try:
+        serve(db, host=host, port=port, idle_timeout=idle_timeout, users=users or DEFAULT_USERS,
+              max_sessions=max_sessions, seed=seed, verbose=verbose, on_start=started)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(1) from None
+    out.print("legacy portal stopped", markup=False)
+
+
 @app.command()
 def plugins(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List every loaded plugin and what it registered."""

@@ -26,7 +26,6 @@ import yaml
 
 from govauto.errors import RobotConfigError
 
-
 CREDENTIAL_FIELDS = {"credentials.username": "username", "credentials.password": "password"}
 """The names a form map's login steps use for the credentials' parts."""
 

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from govauto.errors import CaseError, FormMapError, GovautoError, PluginError, RobotConfigError, UnknownMatterError
-from govauto.jobs.model import ExecutionResult, JobContext
+from govauto.jobs.model import ExecutionResult, Job, JobContext
 from govauto.privacy import mask_id_numbers
 from govauto.robots.browser import BrowserHost
 from govauto.robots.runner import RetryPolicy, run_robot
@@ -23,7 +23,7 @@ class RobotExecutor:
 
     :param runtime: where robots and matters come from (default: a :class:`~govauto.Runtime` with the installed
         plugins).
-    :param policy: the retry policy within one attempt.
+    :param policy: the retry policy within one attempt (default :meth:`RetryPolicy.from_env`).
     :param trace: record Playwright traces (kept on failure only); default on, ``GOVAUTO_ROBOT_TRACE=0`` turns
         them off.
     :param headless: run Chromium without a window (the default; there is no screen on servers).
@@ -32,7 +32,7 @@ class RobotExecutor:
     def __init__(self, runtime: Runtime | None = None, policy: RetryPolicy | None = None, trace: bool | None = None,
                  headless: bool = True) -> None:
         self.runtime = runtime or Runtime()
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy.from_env()
         self.trace = os.environ.get("GOVAUTO_ROBOT_TRACE", "1") != "0" if trace is None else trace
         self.host = BrowserHost(headless=headless)
 
@@ -63,3 +63,18 @@ class RobotExecutor:
 
     def close(self) -> None:
         self.host.close()
+
+
+_notify_runtime: Runtime | None = None
+
+
+def notify_job_failed(job: Job) -> None:
+    """Call the ``govauto_job_failed`` hook of the installed plugins for a job that failed or needs a person.
+
+    ``govauto worker`` passes this as the runner's ``notify``; one runtime per worker process.
+    """
+    global _notify_runtime
+    if _notify_runtime is None:
+        _notify_runtime = Runtime()
+    message = mask_id_numbers(job.error_message or job.error_kind or job.status)
+    _notify_runtime.plugin_manager.hook.govauto_job_failed(job=job, error=message)

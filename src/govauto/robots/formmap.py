@@ -52,6 +52,12 @@ class ValueSpec:
     path: str | None = None
     const: Any = None
     transforms: tuple[TransformSpec, ...] = ()
+    fallbacks: tuple[str, ...] = ()
+    """Facts to use, in order, when ``path`` is empty (``value: [premises[0].address, premises[0].url]``)."""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return ((self.path,) if self.path else ()) + self.fallbacks
 
 
 @dataclass(frozen=True)
@@ -166,11 +172,10 @@ class FormMap:
         steps = [*self.login.steps, *self.form.open, *self.form.submit, *self.logout,
                  *(self.search.steps if self.search else ())]
         for step in steps:
-            if step.value is not None and step.value.path is not None:
-                out.append((step.value.path, step.line))
+            if step.value is not None:
+                out.extend((path, step.line) for path in step.value.paths)
         for spec in self.form.fields:
-            if spec.value.path is not None:
-                out.append((spec.value.path, spec.line))
+            out.extend((path, spec.line) for path in spec.value.paths)
         return out
 
 
@@ -213,7 +218,8 @@ class _Reader:
         allowed = set(allowed)
         for key in value:
             if key not in allowed:
-                self.problem(value.lines.get(key), f"{where}: unknown key '{key}' (expected: {', '.join(sorted(allowed))})")
+                expected = ", ".join(sorted(allowed))
+                self.problem(value.lines.get(key), f"{where}: unknown key '{key}' (expected: {expected})")
         for key in required:
             if key not in value:
                 self.problem(value.line, f"{where}: missing '{key}'")
@@ -238,6 +244,8 @@ class _Reader:
 
     def locate(self, value: Any, where: str, line: int | None, default_frame: str | None = None,
                pattern: bool = False) -> Locate | None:
+        if value is None:  # a required one that is missing was reported by the section ("missing 'ready'")
+            return None
         if isinstance(value, str):
             value = _line_dict({"selector": value}, line)
         data = self.mapping(value, where, line, ["selector", "frame", *(["pattern"] if pattern else [])],
@@ -260,12 +268,13 @@ class _Reader:
         if "const" in data:
             return ValueSpec(const=data["const"], transforms=transforms)
         if "value" in data:
-            path = data["value"]
-            if not isinstance(path, str) or not path:
-                self.problem(data.lines.get("value"), f"{where}.value: must be a fact path such as applicant.name "
-                             "(use const: for a fixed value)")
+            raw = data["value"]
+            paths = raw if isinstance(raw, list) else [raw]
+            if not paths or not all(isinstance(p, str) and p for p in paths):
+                self.problem(data.lines.get("value"), f"{where}.value: must be a fact path such as applicant.name, "
+                             "or a list of them (the first that has a value is used); const: for a fixed value")
                 return None
-            return ValueSpec(path=path, transforms=transforms)
+            return ValueSpec(path=paths[0], transforms=transforms, fallbacks=tuple(paths[1:]))
         return None
 
     def transforms(self, value: Any, where: str, line: int | None) -> tuple[TransformSpec, ...]:
@@ -382,7 +391,8 @@ def read_form_map(path: Path | str) -> FormMap:
         raise FormMapError([PackProblem(str(path), None, f"cannot read the form map: {exc.strerror}")]) from None
     except Exception as exc:  # yaml.YAMLError and friends
         mark = getattr(exc, "problem_mark", None)
-        raise FormMapError([PackProblem(str(path), mark.line + 1 if mark else None, f"not valid YAML: {exc}")]) from None
+        line = mark.line + 1 if mark else None
+        raise FormMapError([PackProblem(str(path), line, f"not valid YAML: {exc}")]) from None
     top = reader.mapping(raw, "form map", 1, TOP_KEYS, ["robot", "matter", "target", "base_url", "credentials",
                                                          "login", "form"])
     if top is None:
@@ -393,7 +403,8 @@ def read_form_map(path: Path | str) -> FormMap:
             isinstance(s, str) for s in v)) for v in frames.values()):
         reader.frames = {str(k): v if isinstance(v, str) else tuple(v) for k, v in frames.items()}
     else:
-        reader.problem(top.lines.get("frames"), "frames: must map a frame name to its selector (main: \"frame[name=main]\"), or a list of them for "
+        reader.problem(top.lines.get("frames"), "frames: must map a frame name to its selector "
+                       "(main: \"frame[name=main]\"), or a list of them for "
                        "nested frames")
     tables = top.get("tables") or {}
     if isinstance(tables, Mapping) and all(isinstance(t, Mapping) for t in tables.values()):
@@ -404,7 +415,8 @@ def read_form_map(path: Path | str) -> FormMap:
 
     robot_id = reader.text(top, "robot", "form map") or ""
     if robot_id and not ROBOT_ID.match(robot_id):
-        reader.problem(top.lines.get("robot"), f"robot: '{robot_id}' must be a dotted lower-case id (legacy_portal.establish)")
+        reader.problem(top.lines.get("robot"),
+                       f"robot: '{robot_id}' must be a dotted lower-case id (legacy_portal.establish)")
     max_sessions = top.get("max_sessions", 1)
     if not (isinstance(max_sessions, int) and not isinstance(max_sessions, bool) and max_sessions >= 1):
         reader.problem(top.lines.get("max_sessions"), "max_sessions: must be a whole number ≥ 1")
@@ -446,7 +458,8 @@ def read_form_map(path: Path | str) -> FormMap:
     if reader.problems or form is None or login is None:
         raise FormMapError(reader.problems)
     return FormMap(id=robot_id, title=reader.text(top, "title", "form map") or robot_id,
-                   matter=reader.text(top, "matter", "form map") or "", target=reader.text(top, "target", "form map") or "",
+                   matter=reader.text(top, "matter", "form map") or "",
+                   target=reader.text(top, "target", "form map") or "",
                    base_url=reader.text(top, "base_url", "form map") or "",
                    credentials=reader.text(top, "credentials", "form map") or "", login=login, form=form,
                    file=str(path), max_sessions=max_sessions, charset=charset, timeouts=timeouts,
@@ -456,8 +469,8 @@ def read_form_map(path: Path | str) -> FormMap:
 
 
 def _read_login(reader: _Reader, top: LineDict) -> LoginSpec | None:
-    data = reader.mapping(top.get("login"), "login", top.lines.get("login"), ["goto", "steps", "success", "failure",
-                                                                              "frame", "busy"], ["goto", "steps", "success"])
+    data = reader.mapping(top.get("login"), "login", top.lines.get("login"),
+                          ["goto", "steps", "success", "failure", "frame", "busy"], ["goto", "steps", "success"])
     if data is None:
         return None
     frame = reader.frame(data, "login", None)
@@ -476,7 +489,8 @@ def _read_login(reader: _Reader, top: LineDict) -> LoginSpec | None:
 
 def _read_form(reader: _Reader, top: LineDict) -> FormSpec | None:
     data = reader.mapping(top.get("form"), "form", top.lines.get("form"),
-                          ["frame", "open", "ready", "fields", "submit", "success", "receipt", "error", "dialogs", "fill"],
+                          ["frame", "open", "ready", "fields", "submit", "success", "receipt", "error", "dialogs",
+                           "fill"],
                           ["ready", "fields", "submit", "success", "receipt"])
     if data is None:
         return None
@@ -502,8 +516,10 @@ def _read_form(reader: _Reader, top: LineDict) -> FormSpec | None:
         fill = "dom"
     if ready is None or success is None or receipt is None:
         return None
-    return FormSpec(fill="typed" if fill == "typed" else "dom", open=reader.steps(data.get("open"), "form.open", data.lines.get("open"), frame), ready=ready,
-                    fields=fields, submit=reader.steps(data.get("submit"), "form.submit", data.lines.get("submit"), frame),
+    return FormSpec(fill="typed" if fill == "typed" else "dom",
+                    open=reader.steps(data.get("open"), "form.open", data.lines.get("open"), frame), ready=ready,
+                    fields=fields,
+                    submit=reader.steps(data.get("submit"), "form.submit", data.lines.get("submit"), frame),
                     success=success, receipt=receipt, error=error, accept_dialogs=accept)
 
 

@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from govauto.errors import (
@@ -15,6 +16,7 @@ from govauto.errors import (
     RobotBusinessError,
     RobotConfigError,
     RobotDataError,
+    RobotError,
     RobotSelectorError,
     RobotTransientError,
 )
@@ -24,6 +26,8 @@ from govauto.robots.formmap import FieldSpec, FormMap, Locate, Step, ValueSpec, 
 from govauto.robots.session import RobotSession
 from govauto.robots.transforms import Apply, prepare
 from govauto.rules.compiler import FactSchema
+
+T = TypeVar("T")
 
 
 class FormMapRobot(Robot):
@@ -58,6 +62,15 @@ class FormMapRobot(Robot):
                             charset=m.charset)
 
     def login(self, session: RobotSession, credentials: Credentials) -> None:
+        def once() -> None:
+            if session.login_attempted:  # a session the system may still count: end it before opening another
+                self._logout_quietly(session)
+            session.login_attempted = True
+            self._login(session, credentials)
+
+        _again_on_glitch(session, once)
+
+    def _login(self, session: RobotSession, credentials: Credentials) -> None:
         spec = self.map.login
         session.goto(self.map.url(spec.goto), "opening the login page")
         for step in spec.steps:
@@ -84,6 +97,9 @@ class FormMapRobot(Robot):
         return True
 
     def find(self, session: RobotSession, facts: Mapping[str, Any]) -> str | None:
+        return _again_on_glitch(session, lambda: self._find(session, facts))
+
+    def _find(self, session: RobotSession, facts: Mapping[str, Any]) -> str | None:
         spec = self.map.search
         if spec is None:  # read_form_map refuses such maps; a subclass may drop search on purpose
             return None
@@ -97,15 +113,22 @@ class FormMapRobot(Robot):
 
     def enter(self, session: RobotSession, entry: EntryContext) -> str:
         form = self.map.form
-        for step in form.open:
-            self._step(session, step, entry.facts, None, "opening the form")
-        session.wait_any({"ready": form.ready}, self.map.timeouts.page, "opening the form")
-        if form.fill == "typed":
-            for spec in form.fields:
-                self._field(session, spec, entry)
-        else:
-            self._fill_dom(session, entry)
-        for step in form.submit:
+        final = next(i for i, step in enumerate(form.submit) if step.submits)
+
+        def prepare() -> None:  # nothing is submitted before the final step: safe to do again
+            for step in form.open:
+                self._step(session, step, entry.facts, None, "opening the form")
+            session.wait_any({"ready": form.ready}, self.map.timeouts.page, "opening the form")
+            if form.fill == "typed":
+                for spec in form.fields:
+                    self._field(session, spec, entry)
+            else:
+                self._fill_dom(session, entry)
+            for step in form.submit[:final]:
+                self._step(session, step, entry.facts, None, "submitting")
+
+        _again_on_glitch(session, prepare)
+        for step in form.submit[final:]:
             self._step(session, step, entry.facts, None, "submitting",
                        before=entry.mark_submitting if step.submits else None)
         targets = {"success": form.success}
@@ -118,8 +141,18 @@ class FormMapRobot(Robot):
         return self._receipt(session, form.receipt, "reading the receipt number")
 
     def logout(self, session: RobotSession) -> None:
-        for step in self.map.logout:
-            self._step(session, step, {}, None, "logging out")
+        def once() -> None:
+            for step in self.map.logout:
+                self._step(session, step, {}, None, "logging out")
+
+        _again_on_glitch(session, once)
+        session.login_attempted = False
+
+    def _logout_quietly(self, session: RobotSession) -> None:
+        try:
+            self.logout(session)
+        except (RobotError, PlaywrightError):
+            session.reset()
 
     # ---- helpers -----------------------------------------------------------------------------------------------
 
@@ -144,7 +177,11 @@ class FormMapRobot(Robot):
                 raise RobotConfigError(f"{spec.path} may be used in login steps only")
             value = getattr(credentials, CREDENTIAL_FIELDS[spec.path])
         else:
-            value = resolve(facts, spec.path)
+            value = None
+            for path in spec.paths:
+                value = resolve(facts, path)
+                if value not in (None, "", []):
+                    break
         if spec.transforms:
             key = id(spec)
             if key not in self._transforms:
@@ -186,7 +223,7 @@ class FormMapRobot(Robot):
         if value is None or value == "" or value == []:
             if spec.optional:
                 return None
-            source = spec.value.path or "its constant"
+            source = " or ".join(spec.value.paths) or "its constant"
             raise RobotDataError(f"{doing}: the case has no value for {source}, which the system requires")
         if spec.kind in ("checkboxes", "radio"):
             value = [_text(v) for v in (value if isinstance(value, list) else [value])]
@@ -226,6 +263,10 @@ class FormMapRobot(Robot):
                     raise RobotSelectorError(f"{doing}: no element matches '{spec.selector}'{where}; the page loaded "
                                              "but the selector finds nothing: fix the form map (the target system "
                                              "may have changed)")
+                if result["problem"] == "no_option" and spec.kind in ("checkboxes", "radio"):
+                    # for boxes the page reports the values that have none (not the ones it offers)
+                    missing = ", ".join(repr(v) for v in str(detail).split(", "))
+                    raise RobotDataError(f"{doing}: the system has no box for {missing}")
                 if result["problem"] == "no_option":
                     raise RobotDataError(f"{doing}: the system offers no choice for {value!r} (it has: {detail})")
                 raise RobotDataError(f"{doing}: the field kept {detail!r} instead of {value!r} (a length limit or "
@@ -253,6 +294,26 @@ class FormMapRobot(Robot):
         elif spec.kind == "upload":
             path = Path(_text(value))
             session.upload(spec.selector, spec.frame, path if path.is_absolute() else entry.base_dir / path, doing)
+
+
+GLITCHES = ("server_error", "network")
+"""Error kinds worth one more immediate try of a step that cannot submit (a 500 or a dropped connection)."""
+
+
+def _again_on_glitch(session: RobotSession, action: Callable[[], T], tries: int = 3) -> T:
+    """Run ``action`` (which must not submit anything), again at once after a 5xx or a dropped connection.
+
+    A legacy system under load fails single requests; going back to the start of the job for each would make
+    every attempt a dice roll over a dozen requests. Other errors, and the last glitch, propagate.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            return action()
+        except RobotTransientError as exc:
+            if exc.kind not in GLITCHES or attempt == tries:
+                raise
+            session.reset()
+    raise AssertionError("unreachable")
 
 
 def _text(value: Any) -> str:

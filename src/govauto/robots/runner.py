@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,17 @@ from typing import Any, Protocol
 
 from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
-from tenacity import wait_exponential_jitter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from govauto.errors import RobotConfigError, RobotError
-from govauto.jobs.model import ExecutionResult
+from govauto.jobs.model import ExecutionResult, ResultStatus
 from govauto.privacy import mask_id_numbers
 from govauto.robots.base import EntryContext, Robot
 from govauto.robots.browser import USER_AGENT
@@ -88,6 +95,20 @@ class RetryPolicy:
     jitter: float = 0.5
     deadline: float = 240.0
     """Seconds for all tries of one attempt; the job queue retries later when this runs out."""
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """The default policy, with ``GOVAUTO_ROBOT_ATTEMPTS``, ``GOVAUTO_ROBOT_BACKOFF`` (initial seconds),
+        ``GOVAUTO_ROBOT_BACKOFF_MAX`` and ``GOVAUTO_ROBOT_DEADLINE`` when set (worker processes are configured
+        through the environment)."""
+        env = os.environ
+        try:
+            return cls(attempts=int(env.get("GOVAUTO_ROBOT_ATTEMPTS", cls.attempts)),
+                       initial=float(env.get("GOVAUTO_ROBOT_BACKOFF", cls.initial)),
+                       maximum=float(env.get("GOVAUTO_ROBOT_BACKOFF_MAX", cls.maximum)),
+                       deadline=float(env.get("GOVAUTO_ROBOT_DEADLINE", cls.deadline)))
+        except ValueError as exc:
+            raise RobotConfigError(f"a GOVAUTO_ROBOT_* retry setting is not a number: {exc}") from None
 
 
 class Tracer:
@@ -198,7 +219,7 @@ def run_robot(robot: Robot, facts: Mapping[str, Any], *, browser: Browser, ctx: 
 
     def before_sleep(retry_state: RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
-        ctx.event("retry", attempt=retry_state.attempt_number, kind=getattr(exc, "kind", "unknown"),
+        ctx.event("retry", try_number=retry_state.attempt_number, kind=getattr(exc, "kind", "unknown"),
                   message=mask_id_numbers(str(exc)), wait=round(retry_state.upcoming_sleep, 2))
         ctx.heartbeat()
 
@@ -214,12 +235,12 @@ def run_robot(robot: Robot, facts: Mapping[str, Any], *, browser: Browser, ctx: 
         result = ExecutionResult("succeeded", receipt=receipt, reconciled=reconciled)
     except RobotError as exc:
         failure = exc
-        status = "retry" if exc.retryable else "needs_review" if exc.to_person else "failed"
+        status: ResultStatus = "retry" if exc.retryable else "needs_review" if exc.to_person else "failed"
         result = ExecutionResult(status, error_kind=exc.kind, message=mask_id_numbers(str(exc)))
     artifacts: list[tuple[str, Path]] = []
     if failure is not None:
         artifacts.extend(session.save_evidence(ctx.artifacts_dir))
-    if state["logged_in"]:
+    if session.login_attempted:
         with contextlib.suppress(RobotError, PlaywrightError):
             session.page.set_default_navigation_timeout(5000)
             robot.logout(session)

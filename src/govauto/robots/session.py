@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Dialog, FrameLocator, Locator, Page, Request, Response
+from playwright.sync_api import Dialog, Frame, FrameLocator, Locator, Page, Request, Response
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -43,8 +43,8 @@ class PageWatch:
 
     refused_dialogs: list[str] = field(default_factory=list)
     accepted_dialogs: list[str] = field(default_factory=list)
-    server_errors: list[tuple[int, str]] = field(default_factory=list)
-    network_errors: list[tuple[str, str]] = field(default_factory=list)
+    server_errors: list[tuple[int, str, Frame | None]] = field(default_factory=list)
+    network_errors: list[tuple[str, str, Frame | None]] = field(default_factory=list)
 
 
 def classify_playwright_error(exc: Exception, doing: str) -> RobotError:
@@ -72,6 +72,8 @@ class RobotSession:
         self.accept_dialogs = tuple(accept_dialogs)
         self.charset = charset
         self.watch = PageWatch()
+        self.login_attempted = False
+        """Whether a login was tried in this session's browser context (the target may hold a session for it)."""
         page.on("dialog", self._on_dialog)
         page.on("response", self._on_response)
         page.on("requestfailed", self._on_request_failed)
@@ -92,29 +94,61 @@ class RobotSession:
 
     def _on_response(self, response: Response) -> None:
         if response.status >= 500 and response.request.resource_type == "document":
-            self.watch.server_errors.append((response.status, response.url))
+            self.watch.server_errors.append((response.status, response.url, _frame_of(response.request)))
 
     def _on_request_failed(self, request: Request) -> None:
         if request.resource_type == "document":
             failure = request.failure or "failed"
             if "ERR_ABORTED" not in failure:  # a navigation replaced by another one: not a fault
-                self.watch.network_errors.append((failure, request.url))
+                self.watch.network_errors.append((failure, request.url, _frame_of(request)))
 
     def reset(self) -> None:
         """Forget what was seen so far (at the start of an attempt)."""
         self.watch = PageWatch()
 
-    def raise_problems(self, doing: str) -> None:
-        """Raise the error for the first fault seen: a refused dialog, a dropped connection, a 5xx."""
-        if self.watch.refused_dialogs:
-            message = self.watch.refused_dialogs[0]
+    def raise_problems(self, doing: str, frames: Collection[str | None] | None = None) -> None:
+        """Raise the error for the first fault seen: a refused dialog, a dropped connection, a 5xx.
+
+        :param frames: the frames the robot is working in: a 5xx or a dropped connection in another frame (a
+            banner frame that failed to load) is forgotten, not raised. ``None``: every frame counts.
+        """
+        watch = self.watch
+        if watch.refused_dialogs:
+            message = watch.refused_dialogs[0]
             raise RobotBusinessError(f"{doing}: the system said: {message}")
-        if self.watch.network_errors:
-            failure, url = self.watch.network_errors[0]
+        if not watch.network_errors and not watch.server_errors:
+            return
+        relevant = self._frames_in_use(frames) if frames is not None else None
+
+        def counts(frame: Frame | None) -> bool:
+            return relevant is None or frame is None or frame == self.page.main_frame or frame in relevant
+
+        watch.network_errors = [e for e in watch.network_errors if counts(e[2])]
+        watch.server_errors = [e for e in watch.server_errors if counts(e[2])]
+        if watch.network_errors:
+            failure, url, _ = watch.network_errors[0]
             raise RobotTransientError(f"{doing}: the connection failed ({failure}) at {_path(url)}", kind="network")
-        if self.watch.server_errors:
-            status, url = self.watch.server_errors[0]
-            raise RobotTransientError(f"{doing}: the system answered HTTP {status} at {_path(url)}", kind="server_error")
+        if watch.server_errors:
+            status, url, _ = watch.server_errors[0]
+            raise RobotTransientError(f"{doing}: the system answered HTTP {status} at {_path(url)}",
+                                      kind="server_error")
+
+    def _frames_in_use(self, names: Collection[str | None]) -> set[Frame] | None:
+        """The Playwright frames the map's frame names point at now (``None`` when one cannot be resolved)."""
+        frames: set[Frame] = set()
+        for name in names:
+            if name is None:
+                frames.add(self.page.main_frame)
+                continue
+            try:
+                handle = self.scope(name).owner.element_handle(timeout=500)  # type: ignore[union-attr]
+                frame = handle.content_frame() if handle is not None else None
+            except PlaywrightError:
+                return None
+            if frame is None:
+                return None
+            frames.add(frame)
+        return frames
 
     # ---- finding -----------------------------------------------------------------------------------------------
 
@@ -147,9 +181,10 @@ class RobotSession:
         for frame, loc in named.values():
             groups[frame] = loc if frame not in groups else groups[frame].or_(loc)
         first_frame = next(iter(named.values()))[0]
+        in_use = {t.frame for t in targets.values()}
         deadline = time.monotonic() + timeout
         while True:
-            self.raise_problems(doing)
+            self.raise_problems(doing, in_use)
             for name, (_, loc) in named.items():  # the targets first, the expired marker last
                 try:
                     visible = loc.first.is_visible()
@@ -157,7 +192,7 @@ class RobotSession:
                     visible = False
                 if visible:
                     if name == "__expired":
-                        self.raise_problems(doing)
+                        self.raise_problems(doing, in_use)
                         raise RobotTransientError(f"{doing}: the session expired", kind="session_expired")
                     return name
             remaining = deadline - time.monotonic()
@@ -246,7 +281,8 @@ class RobotSession:
         self.element(selector, frame, doing)
         loc = self.locator(selector, frame)
         boxes: list[list[Any]] = loc.evaluate_all(
-            "els => els.map(e => [e.value, ((e.labels && e.labels[0]) ? e.labels[0].innerText : '').trim(), e.checked])")
+            "els => els.map(e => [e.value, ((e.labels && e.labels[0]) ? e.labels[0].innerText : '').trim(), "
+            "e.checked])")
         column = 1 if match == "label" else 0
         index = {str(b[column]): i for i, b in enumerate(boxes)}
         missing = [v for v in values if v not in index]
@@ -302,8 +338,9 @@ class RobotSession:
             try:
                 ch.encode(self.charset)
             except UnicodeEncodeError:
-                raise RobotDataError(f"{doing}: '{ch}' (U+{ord(ch):04X}) cannot be stored by the system "
-                                     f"({self.charset}); a person must enter the value or choose a substitute") from None
+                raise RobotDataError(
+                    f"{doing}: '{ch}' (U+{ord(ch):04X}) cannot be stored by the system ({self.charset}); a person "
+                    "must enter the value or choose a substitute") from None
 
     # ---- evidence ----------------------------------------------------------------------------------------------
 
@@ -374,6 +411,13 @@ _FILL_FORM_JS = """(anchor, ops) => {
     return wrong.length ? {ok: false, problem: 'kept', detail: wrong.map(keyOf).join(', ')} : {ok: true};
   });
 }"""
+
+
+def _frame_of(request: Request) -> Frame | None:
+    try:
+        return request.frame
+    except PlaywrightError:  # a service worker's request, or the frame is gone
+        return None
 
 
 def _path(url: str) -> str:

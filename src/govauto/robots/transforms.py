@@ -139,6 +139,23 @@ def _simple(function: Callable[[str], str]) -> Callable[[Any], Apply]:
     return make
 
 
+def cn_phone(value: Any) -> Any:
+    """A Chinese phone number as old systems take it: ``13800138000`` for a mobile (``+86``, spaces and dashes
+    dropped), ``0755-12345678`` for a landline; anything else is returned unchanged for the target to judge."""
+    if value is None:
+        return None
+    digits = re.sub(r"\D", "", str(value))
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11 and digits[len(prefix)] == "1":
+            digits = digits[len(prefix):]
+    if re.fullmatch(r"1\d{10}", digits):
+        return digits
+    landline = re.fullmatch(r"(0(?:10|2\d|[3-9]\d{2}))(\d{7,8})", digits)
+    if landline:
+        return f"{landline[1]}-{landline[2]}"
+    return str(value)
+
+
 def _default(fallback: Any) -> Apply:
     return lambda value: fallback if value in (None, "", []) else value
 
@@ -172,11 +189,14 @@ BUILTIN_TRANSFORMS: dict[str, tuple[str, Callable[[Any], Apply]]] = {
     "strip": ("none", _simple(str.strip)),
     "digits": ("none", _simple(lambda s: re.sub(r"\D", "", s))),
     "gbk_safe": ("none", lambda _: gbk_safe),
+    "cn_phone": ("none", lambda _: cn_phone),
     "default": ("the value to use when the fact is empty", _default),
     "join": ("separator, default 、", _join),
     "first": ("none", _first),
     "yes_no": ("[text for true, text for false], default [是, 否]", _bool_text),
 }
+_STRFTIME = re.compile(r"%-?[aAwdbBmyYHIpMSfzZjUWcxXGuV%]")
+"""The strftime directives Python documents (``%-m``: no zero padding, as glibc allows)."""
 TRANSFORMS_ON_WHOLE_LISTS = {"join", "first", "default"}
 PARAMETER_REQUIRED = {"date", "number", "divide", "multiply", "default", "lookup"}
 
@@ -193,10 +213,12 @@ def transform_problem(spec: TransformSpec, tables: Mapping[str, Any]) -> str | N
     if spec.name in PARAMETER_REQUIRED and spec.parameter is None:
         return f"{spec.name}: needs a parameter ({BUILTIN_TRANSFORMS[spec.name][0]})"
     if spec.name == "date":
-        try:
-            dt.date(2001, 2, 3).strftime(str(spec.parameter))
-        except ValueError as exc:
-            return f"date: '{spec.parameter}' is not a strftime format ({exc})"
+        # strftime itself refuses nothing on Linux ('%Q' and 'YYYYMMDD' come out literally): check the directives.
+        fmt = str(spec.parameter)
+        directives = _STRFTIME.findall(fmt)
+        if "%" in _STRFTIME.sub("", fmt) or not [d for d in directives if d != "%%"]:
+            return (f"date: '{spec.parameter}' is not a strftime format (e.g. \"%Y%m%d\" for 20261120, "
+                    "\"%Y-%m-%d\" for 2026-11-20)")
     if spec.name in {"divide", "multiply"}:
         try:
             if Decimal(str(spec.parameter)) == 0:

@@ -138,3 +138,25 @@ def generate_cases(count: int, seed: int = 0, defect_rate: float = 0.15) -> Iter
     rng = random.Random(seed)
     for index in range(count):
         yield generate_case(rng, index, defect_rate)
+
+
+def generate_approved_cases(count: int, seed: int = 0, divisions: tuple[str, ...] = ("440304", "440305", "110101"),
+                            ) -> Iterator[dict[str, Any]]:
+    """``count`` complete applications the establish pack approves, in ``divisions`` (by default ones the
+    legacy-portal simulator knows): what robot tests, the demo and ``bench/bench_robots.py`` enter. Each has a
+    distinct ``case_id``; deterministic for ``seed``."""
+    from govauto.runtime import Runtime
+
+    runtime = Runtime(load_entrypoints=False)
+    rng = random.Random(seed)
+    made = 0
+    index = 0
+    while made < count:
+        case = generate_case(rng, index, defect_rate=0.0)
+        index += 1
+        if any(p["division"] not in divisions for p in case["business"]["premises"]):
+            continue
+        if runtime.review(case, extract=False).outcome != "approve":
+            continue
+        made += 1
+        yield case
