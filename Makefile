@@ -42,6 +42,8 @@ demo: install
 	$(BIN)/govauto sandbox documents examples/cases/approve.yaml build/demo-case --variant scanned --seed 7 \
 	    --override lease.lessee=李四 --write-case
 	$(BIN)/govauto review build/demo-case/case.yaml
+	@echo; echo "Approved cases entered into the legacy-portal simulator by robot jobs:"
+	bash examples/demo_robots.sh
 
 lint: install
 	$(BIN)/ruff check src tests bench examples plugins

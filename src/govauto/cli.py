@@ -15,9 +15,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
+from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
 from govauto.runtime import Runtime
 
@@ -43,6 +45,11 @@ def review(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per case, one per line.")] = False,
     engine: Annotated[str | None, typer.Option(help="Rule engine: python or durable.")] = None,
     explain: Annotated[bool, typer.Option(help="Show every rule evaluated, with its inputs and result.")] = False,
+    enqueue: Annotated[bool, typer.Option(
+        "--enqueue", help="Queue a robot job for each approved case (its matter's robot; run them with govauto "
+        "worker).")] = False,
+    db: Annotated[str | None, typer.Option("--db", envvar="GOVAUTO_DATABASE_URL", show_envvar=False,
+                                           help="Job database URL for --enqueue.", show_default=False)] = None,
 ) -> None:
     """Review cases and print each decision with all its findings."""
     runtime = _runtime()
@@ -66,9 +73,26 @@ def review(
             print(json.dumps(decision.to_dict(), ensure_ascii=False, default=str))
         else:
             _print_decision(path, decision, explain)
+        if enqueue and decision.outcome == "approve":
+            _enqueue(runtime, path, db, quiet=as_json)
     if not as_json and len(decisions) > 1:
         _print_summary(decisions)
     raise typer.Exit(2 if failed else 0)
+
+
+def _enqueue(runtime: Runtime, path: Path, db: str | None, quiet: bool) -> None:
+    from govauto.jobs.queue import JobQueue
+    from govauto.robots.enqueue import submit_case
+    from govauto.store import open_store
+
+    try:
+        job, created = submit_case(JobQueue(open_store(db)), runtime, path)
+    except GovautoError as exc:
+        err.print(f"error: cannot queue the robot job: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    if not quiet:
+        state = "queued" if created else f"already queued ({job.status})"
+        out.print(f"  [dim]robot job {job.id} ({job.robot}) {state}[/dim]")
 
 
 def _print_decision(path: Path, decision: Decision, explain: bool) -> None:
@@ -326,6 +350,63 @@ def pack_test(
             out.print(f"     {line}", markup=False)
     out.print(f"{len(results) - len(failures)} passed, {len(failures)} failed")
     raise typer.Exit(1 if failures else 0)
+
+
+# ---- robot jobs (ops) ------------------------------------------------------------------------------------------
+
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker_command)
+
+
+@jobs_app.command("submit")
+def jobs_submit(
+    ctx: typer.Context,
+    cases: Annotated[list[Path], typer.Argument(help="Case files (JSON or YAML) to enter.", show_default=False)],
+    robot: Annotated[str | None, typer.Option(help="Robot id (default: the matter's robot).")] = None,
+    max_attempts: Annotated[int, typer.Option(help="Attempts before a job fails.", min=1)] = 3,
+    priority: Annotated[int, typer.Option(help="Higher runs first.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per job, one per line.")] = False,
+) -> None:
+    """Queue robot jobs that enter cases into their target system (never two jobs for one case and robot).
+
+    The cases are not reviewed here: queue approved cases (or use govauto review --enqueue). Exit 2 when a case
+    does not fit its contract or no robot is registered for its matter; the other cases are still queued.
+    """
+    from govauto.errors import RobotConfigError
+    from govauto.jobs.cli import job_json, open_queue, print_json
+    from govauto.privacy import mask_id_numbers
+    from govauto.robots.enqueue import submit_case
+
+    queue = open_queue(ctx)
+    runtime = _runtime()
+    failed = created_count = 0
+    progress = Progress(TextColumn("queueing"), BarColumn(), MofNCompleteColumn(), console=err,
+                        disable=as_json or len(cases) < 10 or not err.is_terminal)
+    with progress:
+        task = progress.add_task("queue", total=len(cases))
+        for path in cases:
+            try:
+                job, created = submit_case(queue, runtime, path, robot=robot, max_attempts=max_attempts,
+                                           priority=priority)
+            except (CaseError, UnknownMatterError, RobotConfigError) as exc:
+                failed += 1
+                err.print(f"error: {path}: {mask_id_numbers(str(exc))}", markup=False)
+                continue
+            except GovautoError as exc:
+                err.print(f"error: {mask_id_numbers(str(exc))}", markup=False)
+                raise typer.Exit(1) from None
+            finally:
+                progress.advance(task)
+            created_count += created
+            if as_json:
+                print_json({**job_json(job), "created": created})
+            else:
+                state = "queued" if created else f"already has job ({job.status})"
+                progress.console.print(f"{job.id}  {escape(job.case_id)}  {job.robot} → {job.target}  {state}")
+    if not as_json:
+        err.print(f"{created_count} job(s) queued, {len(cases) - failed - created_count} already queued, "
+                  f"{failed} refused", markup=False)
+    raise typer.Exit(2 if failed else 0)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -410,7 +410,8 @@ def worker_command(
     concurrency: Annotated[int, typer.Option(help="Worker processes (one executor, e.g. one browser, each).",
                                              min=1)] = 1,
     limit: Annotated[list[str] | None, typer.Option(
-        metavar="TARGET=N", help="At most N jobs at once for TARGET, across all workers (repeatable).")] = None,
+        metavar="TARGET=N", help="At most N jobs at once for TARGET, across all workers (repeatable; default for "
+        "robot jobs: the max_sessions of the target's form maps).")] = None,
     default_limit: Annotated[int, typer.Option(help="At most this many jobs at once for targets not in --limit.",
                                                min=0)] = 1,
     drain: Annotated[bool, typer.Option("--drain", help="Exit once no job is queued or running.")] = False,
@@ -436,6 +437,15 @@ def worker_command(
     time running out) hands them back to the queue.
     """
     limits = _parse_limits(limit or [])
+    if executor == DEFAULT_EXECUTOR:  # robots: each target's session limit from its robots, unless given here
+        from govauto.robots.enqueue import robot_limits
+        from govauto.runtime import Runtime
+
+        try:
+            limits = {**robot_limits(Runtime()), **limits}
+        except GovautoError as error:
+            fail(f"the robots cannot be loaded: {error}", 1)
+        notify = notify or "govauto.robots.executor:notify_job_failed"
     bar = drain and out.is_terminal
     reporter: _ProgressBar | _PlainLines = _ProgressBar() if bar else _PlainLines()
     configure_worker_logging(logging.WARNING if bar else logging.INFO)

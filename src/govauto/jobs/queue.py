@@ -18,6 +18,7 @@ Transitions (every one is also written to ``job_events``)::
 from __future__ import annotations
 
 import builtins
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -51,13 +52,20 @@ class JobQueue:
     :param store: the database.
     :param clock: returns the current time (aware UTC); tests pass a fake clock.
     :param backoff_base: seconds before the second attempt when a result asks for a retry without saying when;
-        doubled for each further attempt, with jitter (50-100 % of the value), up to ``backoff_cap``.
+        doubled for each further attempt, with jitter (50-100 % of the value), up to ``backoff_cap``. Default:
+        ``$GOVAUTO_JOB_BACKOFF``, else 30.
     """
 
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] | None = None, backoff_base: float = 30.0,
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] | None = None, backoff_base: float | None = None,
                  backoff_cap: float = 900.0, rng: random.Random | None = None) -> None:
         self.store = store
         self._clock = clock or _utcnow
+        if backoff_base is None:
+            try:
+                backoff_base = float(os.environ.get("GOVAUTO_JOB_BACKOFF", "30"))
+            except ValueError:
+                raise JobError(f"GOVAUTO_JOB_BACKOFF={os.environ['GOVAUTO_JOB_BACKOFF']!r} is not a number of "
+                               "seconds") from None
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._rng = rng or random.Random()

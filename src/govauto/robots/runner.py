@@ -121,28 +121,33 @@ class Tracer:
         self.parts: list[Path] = []
         self._recording = False
         if enabled:
-            context.tracing.start(screenshots=True, snapshots=True, sources=False)
-            self._recording = True
+            self._start()
 
-    def _save_chunk(self) -> None:
+    def _start(self) -> None:
+        self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
+        self._recording = True
+
+    def _save(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"trace-{len(self.parts) + 1}.zip"
-        self.context.tracing.stop_chunk(path=path)
+        self._recording = False
+        self.context.tracing.stop(path=path)
         self.parts.append(path)
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
-        """Record nothing inside (credentials are typed there)."""
+        """Record nothing inside (credentials are typed there).
+
+        Tracing is stopped and started again, not cut into chunks: a chunk after the pause would still carry
+        the network log of the requests made during it (the login form's POST, with the password)."""
         if not self._recording:
             yield
             return
-        self._save_chunk()
-        self._recording = False
+        self._save()
         try:
             yield
         finally:
-            self.context.tracing.start_chunk()
-            self._recording = True
+            self._start()
 
     def finish(self, keep: bool) -> list[Path]:
         """Stop tracing; keep the trace files (returned) or delete them."""
@@ -150,8 +155,10 @@ class Tracer:
             return []
         with contextlib.suppress(PlaywrightError):
             if self._recording and keep:
-                self._save_chunk()
-            self.context.tracing.stop()
+                self._save()
+            elif self._recording:
+                self._recording = False
+                self.context.tracing.stop()
         if not keep:
             for part in self.parts:
                 part.unlink(missing_ok=True)
