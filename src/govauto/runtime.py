@@ -300,7 +300,8 @@ class Runtime:
 
         robots = self.robots()
         if robot_id not in robots:
-            raise RobotConfigError(f"no robot {robot_id!r} is registered (available: {', '.join(sorted(robots)) or 'none'})")
+            available = ", ".join(sorted(robots)) or "none"
+            raise RobotConfigError(f"no robot {robot_id!r} is registered (available: {available})")
         return robots[robot_id]
 
     def robot_for(self, matter_id: str) -> Robot | None:

@@ -27,6 +27,8 @@ from govauto.testing.legacy_portal import pages
 from govauto.testing.legacy_portal.faults import KINDS, SUBMIT_PATH, Fault, FaultPlan
 from govauto.testing.legacy_portal.forms import FormData, parse_multipart, parse_urlencoded, validate_application
 from govauto.testing.legacy_portal.records import RecordStore
+from govauto.testing.legacy_portal.rpa_challenge import PREFIX as RPA_PREFIX
+from govauto.testing.legacy_portal.rpa_challenge import RpaChallenge
 
 DEFAULT_USERS: Final[Mapping[str, str]] = MappingProxyType({"robot": "robot-pass"})
 """The account a fresh portal accepts: ``robot`` / ``robot-pass``."""
@@ -106,6 +108,8 @@ class LegacyPortal:
         self.seed = seed
         self.verbose = verbose
         self.store = RecordStore(self.db_path)
+        self.rpa = RpaChallenge(seed or 0)
+        """The RPA challenge's runs (``/rpa/``; see :mod:`govauto.testing.legacy_portal.rpa_challenge`)."""
         self._lock = threading.RLock()
         self._faults = FaultPlan(seed)
         self._sessions: dict[str, _Session] = {}
@@ -212,12 +216,13 @@ class LegacyPortal:
             }
 
     def reset(self, records: bool = False) -> None:
-        """Clear the faults and the counters, and every record when ``records`` is true."""
+        """Clear the faults and the counters, and every record (and RPA-challenge run) when ``records`` is true."""
         self._faults.clear()
         with self._lock:
             self._reset_stats()
         if records:
             self.store.clear()
+            self.rpa.clear()
 
     def expire_sessions(self) -> int:
         """Expire every session now.
@@ -484,6 +489,13 @@ class _Handler(BaseHTTPRequestHandler):
                 body = self._read_body() if method == "POST" else b""
                 if body is not None:
                     self._admin(method, path, body)
+                return
+            if path.startswith(RPA_PREFIX):  # the RPA challenge: no session, no faults, not counted
+                body = self._read_body() if method == "POST" else b""
+                if body is not None:
+                    status, content_type, data = self.portal.rpa.handle(method, path, parse_urlencoded(split.query),
+                                                                        body)
+                    self._send(_Response(status, data, content_type, [("Cache-Control", "no-store")]))
                 return
             self.portal._begin()
             try:
