@@ -39,7 +39,7 @@ from govauto.outcome import Decision, Finding, RuleTrace
 from govauto.plugins import hookimpl
 from govauto.runtime import CaseInput, Runtime
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "BusinessNameRegistry",

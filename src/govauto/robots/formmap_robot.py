@@ -250,7 +250,8 @@ class FormMapRobot(Robot):
         ready = self.map.form.ready
         for frame, items in by_frame.items():
             anchor = ready if frame == ready.frame else Locate("body", frame)
-            operations = [{"selector": spec.selector, "kind": "checkboxes" if spec.kind == "radio" else spec.kind,
+            operations = [{"label": spec.label, "selector": spec.selector,
+                           "kind": "checkboxes" if spec.kind == "radio" else spec.kind,
                            "value": value, "match": spec.match} for spec, value in items]
             results = session.fill_form(anchor, operations, "filling the form")
             for (spec, value), result in zip(items, results, strict=True):

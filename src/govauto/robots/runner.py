@@ -233,7 +233,7 @@ def run_robot(robot: Robot, facts: Mapping[str, Any], *, browser: Browser, ctx: 
     retrying = Retrying(
         retry=retry_if_exception(lambda e: isinstance(e, RobotError) and e.retryable),
         stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.deadline),
-        wait=wait_exponential_jitter(initial=policy.initial, max=policy.maximum, jitter=policy.jitter),
+        wait=wait_exponential_jitter(multiplier=policy.initial, max=policy.maximum, jitter=policy.jitter),
         before_sleep=before_sleep, reraise=True)
     failure: RobotError | None = None
     result: ExecutionResult

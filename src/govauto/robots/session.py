@@ -9,6 +9,7 @@ Playwright wait for an element, bounded by the map's time-outs.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -306,11 +307,19 @@ class RobotSession:
         errors naming the field.
         """
         loc = self.element(anchor.selector, anchor.frame, doing).first
+        tracing = self.page.context.tracing
+        # one evaluate() shows in a trace as a single opaque step: name the fields and selectors it sets
+        fields = ", ".join(f"{op.get('label', '?')} {op['selector']}" for op in operations)
+        with contextlib.suppress(PlaywrightError):
+            tracing.group(f"{doing}: set {len(operations)} field(s): {fields}")
         try:
             results: list[dict[str, Any]] = loc.evaluate(_FILL_FORM_JS, list(operations))
         except PlaywrightError as exc:
             self.raise_problems(doing)
             raise classify_playwright_error(exc, doing) from None
+        finally:
+            with contextlib.suppress(PlaywrightError):
+                tracing.group_end()
         self.raise_problems(doing)
         return results
 
