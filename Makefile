@@ -63,6 +63,7 @@ test: lint typecheck docs pytest
 bench: install
 	$(PY) bench/bench_review.py
 	$(PY) bench/bench_extract.py
+	$(PY) bench/bench_robots.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

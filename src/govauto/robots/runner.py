@@ -112,16 +112,15 @@ class RetryPolicy:
 
 
 class Tracer:
-    """A Playwright trace for one run, paused while secrets are typed, kept only when asked to."""
+    """A Playwright trace for one run, from the first login on, paused while secrets are typed, kept only when
+    asked to (a failed login leaves its screenshot and HTML, not a trace)."""
 
     def __init__(self, context: BrowserContext, directory: Path, enabled: bool) -> None:
         self.context = context
         self.directory = directory
         self.enabled = enabled
         self.parts: list[Path] = []
-        self._recording = False
-        if enabled:
-            self._start()
+        self._recording = False  # starts after the first login: before it there is nothing but the login
 
     def _start(self) -> None:
         self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
@@ -140,14 +139,13 @@ class Tracer:
 
         Tracing is stopped and started again, not cut into chunks: a chunk after the pause would still carry
         the network log of the requests made during it (the login form's POST, with the password)."""
-        if not self._recording:
-            yield
-            return
-        self._save()
+        if self._recording:
+            self._save()
         try:
             yield
         finally:
-            self._start()
+            if self.enabled:
+                self._start()
 
     def finish(self, keep: bool) -> list[Path]:
         """Stop tracing; keep the trace files (returned) or delete them."""
