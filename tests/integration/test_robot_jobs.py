@@ -197,3 +197,29 @@ def test_a_worker_killed_in_the_middle_of_a_submit_is_recovered_without_a_second
     done = queue.get(job.id)
     assert done.status == JobStatus.SUCCEEDED and done.reconciled and done.attempts == 2
     assert len(portal.records()) == 1
+
+
+def test_the_case_file_is_uploaded_from_the_cases_own_directory(
+        portal: LegacyPortal, store_url: str, runtime: Runtime, tmp_path: Path) -> None:
+    import hashlib
+
+    import yaml
+    from reportlab.pdfgen import canvas
+
+    case_dir = tmp_path / "intake" / "NS-2026-000123"
+    (case_dir / "materials").mkdir(parents=True)
+    pdf = case_dir / "materials" / "application_form.pdf"
+    sheet = canvas.Canvas(str(pdf))
+    sheet.drawString(72, 720, "application form")
+    sheet.save()
+    case = yaml.safe_load(Path("examples/cases/approve.yaml").read_text(encoding="utf-8"))
+    case["materials"][0] = {"kind": "application_form", "file": "materials/application_form.pdf"}
+    (case_dir / "case.yaml").write_text(yaml.safe_dump(case, allow_unicode=True), encoding="utf-8")
+    queue = JobQueue(open_store(store_url))
+    submit_case(queue, runtime, case_dir / "case.yaml")  # the material path is relative to the case file
+    run(store_url, tmp_path, concurrency=1)
+    [job] = queue.list()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    [record] = portal.records()
+    assert record["upload_name"] == "application_form.pdf"
+    assert record["upload_sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
