@@ -62,10 +62,13 @@ class FormMapRobot(Robot):
                             charset=m.charset)
 
     def login(self, session: RobotSession, credentials: Credentials) -> None:
+        tries = 0
+
         def once() -> None:
-            if session.login_attempted:  # a session the system may still count: end it before opening another
+            nonlocal tries
+            if tries:  # the failed try may have opened a session the system still counts: end it first
                 self._logout_quietly(session)
-            session.login_attempted = True
+            tries += 1
             self._login(session, credentials)
 
         _again_on_glitch(session, once)
@@ -146,7 +149,6 @@ class FormMapRobot(Robot):
                 self._step(session, step, {}, None, "logging out")
 
         _again_on_glitch(session, once)
-        session.login_attempted = False
 
     def _logout_quietly(self, session: RobotSession) -> None:
         try:

@@ -41,7 +41,7 @@ from govauto.privacy import mask_id_numbers
 from govauto.robots.base import EntryContext, Robot
 from govauto.robots.browser import USER_AGENT
 from govauto.robots.credentials import Credentials, credentials_for
-from govauto.robots.session import classify_playwright_error
+from govauto.robots.session import RobotSession, classify_playwright_error
 
 
 class RunContext(Protocol):
@@ -202,7 +202,10 @@ def run_robot(robot: Robot, facts: Mapping[str, Any], *, browser: Browser, ctx: 
         try:
             if not state["logged_in"] or not robot.logged_in(session):
                 state["logged_in"] = False
+                if session.login_attempted:  # end a session the target may still count before opening another
+                    _logout_quietly(robot, session)
                 session.reset()
+                session.login_attempted = True
                 with tracer.paused():
                     robot.login(session, creds)
                 state["logged_in"] = True
@@ -246,9 +249,8 @@ def run_robot(robot: Robot, facts: Mapping[str, Any], *, browser: Browser, ctx: 
     if failure is not None:
         artifacts.extend(session.save_evidence(ctx.artifacts_dir))
     if session.login_attempted:
-        with contextlib.suppress(RobotError, PlaywrightError):
-            session.page.set_default_navigation_timeout(5000)
-            robot.logout(session)
+        session.page.set_default_navigation_timeout(5000)
+        _logout_quietly(robot, session)
     artifacts.extend(("trace", path) for path in tracer.finish(keep=failure is not None))
     with contextlib.suppress(PlaywrightError):
         context.close()
@@ -257,3 +259,15 @@ def run_robot(robot: Robot, facts: Mapping[str, Any], *, browser: Browser, ctx: 
                                  error_kind=result.error_kind, message=result.message, artifacts=tuple(artifacts))
     return result
 
+
+
+def _logout_quietly(robot: Robot, session: RobotSession) -> None:
+    """Log out, ignoring failures: the target may hold a session for this context (sessions count against its
+    limit until they time out)."""
+    try:
+        robot.logout(session)
+    except (RobotError, PlaywrightError):
+        pass
+    finally:
+        session.login_attempted = False
+        session.reset()
