@@ -42,6 +42,8 @@ class FormMapRobot(Robot):
         self.max_sessions = form_map.max_sessions
         self.credentials = form_map.credentials
         self.source = form_map.file
+        self.where = Path(form_map.file).name
+        """The map's file name, as messages cite it (``legacy_portal_establish.yaml:94``)."""
         self.user_agent = form_map.user_agent
         self._transforms: dict[int, Apply] = {}
 
@@ -193,7 +195,7 @@ class FormMapRobot(Robot):
 
     def _step(self, session: RobotSession, step: Step, facts: Mapping[str, Any], credentials: Credentials | None,
               doing: str, before: Callable[[], None] | None = None) -> None:
-        where = f"{doing} ({self.source}:{step.line})"
+        where = f"{doing} ({self.where}:{step.line})"
         if before is not None and step.action != "click":
             before()
         if step.action == "goto":
@@ -259,7 +261,7 @@ class FormMapRobot(Robot):
             for (spec, value), result in zip(items, results, strict=True):
                 if result.get("ok"):
                     continue
-                doing = f"field '{spec.label}' ({self.source}:{spec.line})"
+                doing = f"field '{spec.label}' ({self.where}:{spec.line})"
                 detail = result.get("detail")
                 if result["problem"] == "missing":
                     where = f" in frame {spec.frame}" if spec.frame else ""
@@ -285,7 +287,7 @@ class FormMapRobot(Robot):
         if value is None:
             return
         locator = session.locator(spec.selector, spec.frame)
-        session.require(locator, spec.selector, spec.frame, doing + f" ({self.source}:{spec.line})")
+        session.require(locator, spec.selector, spec.frame, doing + f" ({self.where}:{spec.line})")
         if spec.kind == "text":
             session.fill(spec.selector, spec.frame, value, doing)
         elif spec.kind == "select":
