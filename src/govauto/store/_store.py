@@ -103,11 +103,27 @@ class Store:
         with self.begin(write=True) as conn:
             if self.dialect == "postgresql":  # pragma: no cover - PostgreSQL arrives with its own issue
                 conn.execute(text("SELECT pg_advisory_xact_lock(7261746)"))
+            _import_table_modules()
             metadata.create_all(conn)
 
     def dispose(self) -> None:
         """Close every pooled connection (call before a process ends or forks)."""
         self.engine.dispose()
+
+
+TABLE_MODULES = ("govauto.store.audit_schema", "govauto.store.casework_schema")
+"""Modules that add their tables to :data:`govauto.store.schema.metadata` (imported before tables are created)."""
+
+
+def _import_table_modules() -> None:
+    import importlib
+
+    for name in TABLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
 
 
 def _configure_sqlite(engine: Engine) -> None:
