@@ -32,7 +32,18 @@ field path or rule id) and what to do about it::
     │   ├── JobStateError             the job's state does not allow it, e.g. cancelling a finished job
     │   ├── LeaseLostError            this worker no longer holds the job's lease: its result is refused
     │   └── ExecutorLoadError         an executor path (``module:callable``) cannot be imported or called
-    └── StoreError                the database cannot be opened or used (its URL is named, password hidden)
+    ├── StoreError                the database cannot be opened or used (its URL is named, password hidden)
+    ├── AuditError                an audit record cannot be written or read (bad action, actor or detail)
+    │   └── AuditIntegrityError       the audit chain was edited, cut or reordered: holds every problem
+    ├── CaseworkError             a case, review task or account operation was refused (the message says why)
+    │   ├── CaseNotFoundError         no stored case (or no such version of it) has that id
+    │   ├── CaseStateError            the case version does not allow it, e.g. deciding a superseded version
+    │   ├── TaskNotFoundError         no review task has that id
+    │   ├── TaskStateError            the task's status does not allow it, e.g. deciding a decided task
+    │   ├── ReviewPermissionError     the user may not do that: another group, not a supervisor, four-eyes
+    │   ├── AccountError              an account cannot be created or changed (name, role, password policy)
+    │   └── AccountNotFoundError      no account has that user name
+    └── CalendarError             the working-day calendar lacks a year, or its data file is malformed
 """
 
 from __future__ import annotations
@@ -291,3 +302,85 @@ class StoreError(GovautoError):
     def __init__(self, url: str, message: str) -> None:
         self.url = url
         super().__init__(f"database {url}: {message}")
+
+
+class AuditError(GovautoError):
+    """An audit record cannot be written or read: an action, actor or detail that does not fit (the message names
+    it and says what is expected), or a connection that does not hold the write lock."""
+
+
+class AuditIntegrityError(AuditError):
+    """The audit chain is not intact: a record was edited, deleted or reordered, or the chain was cut.
+
+    ``problems`` lists every problem :meth:`govauto.audit.AuditTrail.verify` found (each with ``seq``, ``id``,
+    ``kind`` and ``message``), ``records`` how many records were checked.
+    """
+
+    def __init__(self, problems: Sequence[object], records: int) -> None:
+        self.problems = list(problems)
+        self.records = records
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"the audit chain is broken ({len(self.problems)} problem(s) in {records} record(s)); "
+                         f"restore the database from a backup and find out who changed it:\n{lines}")
+
+
+class CaseworkError(GovautoError):
+    """A case, review task or account operation was refused; the message names the case, task or user and what
+    to do instead."""
+
+
+class CaseNotFoundError(CaseworkError):
+    """No stored case has the id (or the case has no such version)."""
+
+    def __init__(self, case_id: str, version: int | None = None) -> None:
+        self.case_id = case_id
+        self.version = version
+        what = f"case {case_id!r}" if version is None else f"version {version} of case {case_id!r}"
+        super().__init__(f"{what} is not stored; cases are stored by intake (`govauto process`), and "
+                         "CaseStore.versions(case_id) lists the versions of one")
+
+
+class CaseStateError(CaseworkError):
+    """The case version's state does not allow the operation, e.g. recording an outcome on a version that a
+    resubmission superseded."""
+
+
+class TaskNotFoundError(CaseworkError):
+    """No review task has the id."""
+
+    def __init__(self, task_id: str) -> None:
+        self.task_id = task_id
+        super().__init__(f"no review task has the id {task_id!r}; ReviewQueue.list() shows the tasks and their ids")
+
+
+class TaskStateError(CaseworkError):
+    """The task's status does not allow the operation, e.g. deciding a task that is already decided, or claiming
+    one another reviewer holds."""
+
+    def __init__(self, task_id: str, status: str, message: str) -> None:
+        self.task_id = task_id
+        self.status = status
+        super().__init__(f"review task {task_id} is {status}: {message}")
+
+
+class ReviewPermissionError(CaseworkError):
+    """The user may not do this: the task belongs to another group, the action needs a supervisor, the account is
+    unknown or inactive, or four-eyes forbids it (the reviewer who decided cannot confirm their own decision)."""
+
+
+class AccountError(CaseworkError):
+    """An account cannot be created or changed: an invalid or taken user name, an unknown role, a password that
+    does not meet the policy (the password itself is never part of the message)."""
+
+
+class AccountNotFoundError(AccountError):
+    """No account has the user name."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+        super().__init__(f"no account has the user name {username!r}; Accounts.list() shows the accounts")
+
+
+class CalendarError(GovautoError):
+    """The working-day calendar cannot answer: the date's year is not in its data (the message names the year and
+    the file to extend), or a data file is malformed (the message names the file, year and entry)."""
