@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
+from govauto.audit_cli import audit_app
 from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
 from govauto.runtime import Runtime
@@ -352,10 +353,59 @@ def pack_test(
     raise typer.Exit(1 if failures else 0)
 
 
+@app.command()
+def process(
+    cases: Annotated[list[Path], typer.Argument(help="Case files (JSON or YAML).", show_default=False)],
+    enqueue: Annotated[bool, typer.Option(help="Queue the robot job of each approved case.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per case, one per line.")] = False,
+    db: Annotated[str | None, typer.Option("--db", envvar="GOVAUTO_DATABASE_URL", show_envvar=False,
+                                           help="Database URL (default: $GOVAUTO_HOME/govauto.db).",
+                                           show_default=False)] = None,
+) -> None:
+    """Take cases through intake, extraction, review and the outcome, storing and auditing every step.
+
+    Approved cases get their robot job, 补正 and reject get their notice (under $GOVAUTO_HOME/notices), referred
+    cases a task in the review queue (govauto serve). A case submitted again is stored as its next version.
+    """
+    from govauto.pipeline import process_case
+    from govauto.store import open_store
+
+    runtime = _runtime()
+    try:
+        store = open_store(db)
+    except GovautoError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    failed = False
+    for path in cases:
+        try:
+            done = process_case(runtime, store, path, enqueue=enqueue)
+        except (CaseError, UnknownMatterError, PackNotInForceError) as exc:
+            failed = True
+            err.print(f"error: {path}: {exc}", markup=False)
+            continue
+        except GovautoError as exc:
+            err.print(f"error: {path}: {exc}", markup=False)
+            raise typer.Exit(1) from None
+        record, decision = done.record, done.decision
+        if as_json:
+            print(json.dumps({"case_id": record.case_id, "version": record.version, "outcome": decision.outcome,
+                              "tasks": list(done.task_ids), "job": done.job_id,
+                              "notices": [str(p) for p in done.notice_files]}, ensure_ascii=False))
+            continue
+        style = OUTCOME_STYLE[decision.outcome]
+        then = (f"review task {', '.join(done.task_ids)}" if done.task_ids else f"robot job {done.job_id}"
+                if done.job_id else ", ".join(str(p) for p in done.notice_files) or "-")
+        out.print(f"[bold]{escape(record.case_id)}[/bold] v{record.version} → [{style}]{decision.outcome}[/{style}] "
+                  f"[dim]({len(decision.findings)} finding(s)); {escape(then)}[/dim]")
+    raise typer.Exit(2 if failed else 0)
+
+
 # ---- robot jobs (ops) ------------------------------------------------------------------------------------------
 
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker_command)
+app.add_typer(audit_app, name="audit")
 
 
 @jobs_app.command("submit")

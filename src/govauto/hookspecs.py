@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from govauto.lookups import Lookup
     from govauto.matters import Matter
     from govauto.model import Case
+    from govauto.pipeline import ReviewRequest
     from govauto.outcome import Decision
     from govauto.robots.base import Robot
     from govauto.rules.engines import RuleEngine
@@ -119,6 +120,20 @@ def govauto_job_failed(job: Job, error: str) -> None:
 
     :param job: the job as stored (status ``failed`` or ``needs_review``, error kind, attempts, artifacts).
     :param error: the error message, with ID numbers masked.
+    """
+
+
+@hookspec
+def govauto_review_requested(case: Case, task: ReviewRequest) -> None:
+    """Called for every case handed to people: a rule said ``refer``, a field was read with low confidence, a
+    material was unreadable, or a robot met a business error.
+
+    :param case: the validated case.
+    :param task: why, and what the reviewer needs: case id and version, reasons (rule ids, ``robot.business``
+        …), the findings, priority, the matter's time limit, the group, whether a decision is sensitive, and the
+        store. The built-in implementation (plugin ``govauto.default_plugins.review_queue``) opens a task in the
+        project's review queue; a plugin may send it to a ticket system as well, or instead (disable the
+        built-in with ``GOVAUTO_DISABLE_PLUGINS``).
     """
 
 

@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -489,7 +489,8 @@ class Runtime:
 
     def review(self, case: CaseInput, engine: str | None = None, explain: bool = False,
                pack: CompiledPack | None = None, extract: bool = True, base_dir: Path | str | None = None,
-               cache_dir: Path | None = None, ocr_engine: str | None = None) -> Decision:
+               cache_dir: Path | None = None, ocr_engine: str | None = None,
+               extractions: Sequence[Extraction] | None = None) -> Decision:
         """Review one case and return the decision with every finding (一次性告知).
 
         :param case: a mapping as in the case contract, a path to a JSON/YAML case file, or a validated case.
@@ -503,6 +504,8 @@ class Runtime:
         :param cache_dir: keep extraction results by file hash here, so a second review does not OCR again
             (default for a case file: ``.govauto-cache`` beside it; for a mapping: no cache).
         :param ocr_engine: the OCR engine for scans and photos (default: the runtime's).
+        :param extractions: what was already read from the case's materials (:meth:`extract_case`): used instead
+            of reading them again (a pipeline that keeps the extractions passes them).
         :raises CaseError: when the case does not fit the contract.
         """
         if base_dir is None:
@@ -522,7 +525,8 @@ class Runtime:
             if loaded.get(id(pack)) is not pack:  # the value keeps the pack alive, so its id stays unique
                 rule_engine.load(pack)
                 loaded[id(pack)] = pack
-        extractions = self.extract_case(valid, base_dir, ocr_engine, cache_dir) if extract else []
+        if extractions is None:
+            extractions = self.extract_case(valid, base_dir, ocr_engine, cache_dir) if extract else []
         facts = self.facts(valid, extractions)
         prepared = prepare(pack, facts)
         matches = sorted(set(rule_engine.evaluate(pack, prepared)), key=lambda m: (m[0], -1 if m[1] is None else m[1]))

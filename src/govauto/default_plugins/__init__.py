@@ -5,4 +5,5 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "govauto.default_plugins.sole_proprietor",
     "govauto.default_plugins.documents",
     "govauto.default_plugins.robots",
+    "govauto.default_plugins.review_queue",
 )
