@@ -60,6 +60,8 @@ class ReviewRequest:
     sensitive: bool = False
     source: str = "review"
     message: str = ""
+    submitted_at: dt.datetime | None = None
+    """When the application was submitted: the time limit runs from then."""
     opened: list[str] = field(default_factory=list)
     """Ids of the tasks implementations opened for it (the built-in appends its task id)."""
 
@@ -132,7 +134,8 @@ def referral(runtime: Runtime, store: Store, case: CaseEnvelope, record: CaseRec
     return ReviewRequest(case_id=record.case_id, version=record.version, matter=case.matter, reasons=reasons,
                          findings=tuple(f.to_dict() for f in decision.findings), group=review_group(case),
                          store=store, time_limit_days=matter.time_limit_days if matter else None,
-                         message="; ".join(f.message for f in decision.findings if f.outcome == "refer"))
+                         message="; ".join(f.message for f in decision.findings if f.outcome == "refer"),
+                         submitted_at=case.submitted_at)
 
 
 def act_on_outcome(runtime: Runtime, store: Store, case: CaseEnvelope, record: CaseRecord, outcome: str,

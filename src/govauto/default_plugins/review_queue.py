@@ -22,5 +22,5 @@ def govauto_review_requested(case: Case, task: ReviewRequest) -> None:
     opened = ReviewQueue(task.store, WorkCalendar.default()).open(
         task.case_id, task.version, reasons=list(task.reasons), findings=[dict(f) for f in task.findings],
         group=task.group, priority=task.priority, time_limit_days=task.time_limit_days, sensitive=task.sensitive,
-        source=task.source)
+        source=task.source, message=task.message, start=task.submitted_at)
     task.opened.append(opened.id)
