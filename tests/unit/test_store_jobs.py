@@ -731,3 +731,20 @@ def test_cli_worker_rejects_bad_options(db_url: str) -> None:
     assert bad_limit.exit_code == 2 and "TARGET=N" in bad_limit.output
     bad_executor = CliRunner().invoke(app, ["--db", db_url, "--executor", "tests.nothing:X", "--drain"])
     assert bad_executor.exit_code == 2 and "cannot import tests.nothing" in bad_executor.output
+
+
+def test_a_job_that_may_have_submitted_never_ends_plain_failed(tmp_path: Path) -> None:
+    from govauto.jobs.model import ExecutionResult
+    from govauto.jobs.queue import JobQueue
+    from govauto.store import list_review_tasks, open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'j.db'}")
+    queue = JobQueue(store, backoff_base=0)
+    job, _ = queue.submit("r", "t", "CASE-1", {}, max_attempts=1)
+    leased = queue.lease("w", {"t": 1})
+    assert leased is not None
+    queue.mark_submitting(job.id, "w")
+    done = queue.finish(job.id, "w", ExecutionResult("retry", error_kind="timeout", message="no answer"))
+    assert done.status == "needs_review"
+    [task] = list_review_tasks(store, job_id=job.id)
+    assert task.reason == "robot.uncertain" and "no answer" in task.message

@@ -324,12 +324,19 @@ class JobQueue:
                               submit_uncertain=False, error_kind=None, error_message=None, finished_at=now)
                 self._event(conn, job_id, "succeeded", n, now, receipt=result.receipt, reconciled=result.reconciled,
                             **detail)
-            elif result.status == "needs_review":
+            elif result.status == "needs_review" or (job.submit_uncertain and (
+                    result.status == "failed" or (result.status == "retry" and n >= job.max_attempts))):
+                # a job that may have submitted and cannot go on is never just "failed": a person checks the target
+                uncertain = result.status != "needs_review"
                 values.update(status=JobStatus.NEEDS_REVIEW.value, finished_at=now, **error)
+                message = result.message or "the robot asks a person to look at this case"
+                if uncertain:
+                    message = ("the application may have reached the target (a submit's answer was lost) and the "
+                               f"robot cannot go on: check the target for it. Last error: {message}")
                 task_id = insert_review_task(
                     conn, case_id=job.case_id, job_id=job_id, source="robot",
-                    reason=f"robot.{result.error_kind or 'unknown'}",
-                    message=result.message or "the robot asks a person to look at this case", now=now,
+                    reason="robot.uncertain" if uncertain else f"robot.{result.error_kind or 'unknown'}",
+                    message=message, now=now,
                     detail={"robot": job.robot, "target": job.target, "attempt": n, "error_kind": result.error_kind,
                             "submit_uncertain": job.submit_uncertain, "artifacts": artifacts})
                 self._event(conn, job_id, "needs_review", n, now, review_task=task_id, **detail)
