@@ -61,7 +61,7 @@ class FormMapRobot(Robot):
         m = self.map
         return RobotSession(page, base_url=m.url("/"), frames=m.frames, timeouts=m.timeouts,
                             session_expired=m.session_expired, accept_dialogs=m.form.accept_dialogs,
-                            charset=m.charset)
+                            charset=m.charset, clicks=m.clicks)
 
     def login(self, session: RobotSession, credentials: Credentials) -> None:
         tries = 0

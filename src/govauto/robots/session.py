@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from playwright.sync_api import Dialog, Frame, FrameLocator, Locator, Page, Request, Response
 from playwright.sync_api import Error as PlaywrightError
@@ -64,7 +64,8 @@ class RobotSession:
 
     def __init__(self, page: Page, *, base_url: str, frames: Mapping[str, str | Sequence[str]] | None = None,
                  timeouts: Timeouts | None = None, session_expired: Locate | None = None,
-                 accept_dialogs: Sequence[str] = (), charset: str | None = None) -> None:
+                 accept_dialogs: Sequence[str] = (), charset: str | None = None,
+                 clicks: Literal["mouse", "dispatch"] = "mouse") -> None:
         self.page = page
         self.base_url = base_url.rstrip("/")
         self.frames = dict(frames or {})
@@ -72,6 +73,9 @@ class RobotSession:
         self.session_expired = session_expired
         self.accept_dialogs = tuple(accept_dialogs)
         self.charset = charset
+        self.clicks = clicks
+        """``mouse``: Playwright's click (scrolls, waits until the element is stable, moves the mouse); ``dispatch``:
+        a click event fired on the visible element (what old pages' ``onclick`` handlers need, ~40 ms faster)."""
         self.watch = PageWatch()
         self.login_attempted = False
         """Whether a login was tried in this session's browser context (the target may hold a session for it)."""
@@ -245,7 +249,10 @@ class RobotSession:
         if before is not None:
             before()
         try:
-            loc.click(timeout=self.timeouts.action * 1000)
+            if self.clicks == "dispatch":  # the element is visible: fire the click without Playwright's
+                loc.dispatch_event("click", timeout=self.timeouts.action * 1000)  # stability checks (~40 ms)
+            else:
+                loc.click(timeout=self.timeouts.action * 1000)
         except PlaywrightError as exc:
             self.raise_problems(doing)
             raise classify_playwright_error(exc, doing) from None
