@@ -263,6 +263,8 @@ class Accounts:
         login, a hash made with other parameters than the hasher's is replaced by a new one.
         """
         name = normalise_username(username) if isinstance(username, str) else ""
+        if not isinstance(password, str):
+            password = ""  # never matches (passwords have a minimum length); still costs a verification
         with self.store.begin() as conn:
             row = conn.execute(select(users).where(users.c.username == name)).first() if name else None
         if row is None:

@@ -529,7 +529,7 @@ class ReviewQueue:
         with self.store.begin(write=True) as conn:
             rows = conn.execute(_base().where(_STATUS.in_(ACTIVE_STATUSES), _d.c.due_at.is_not(None),
                                               _d.c.due_at < at, not_(_d.c.escalated))
-                                .order_by(_d.c.due_at, _rt.c.id)).all()
+                                .order_by(_d.c.due_at, _rt.c.id).with_for_update()).all()
             escalated: builtins.list[str] = []
             for row in rows:
                 task = Task.from_row(row)
@@ -631,13 +631,16 @@ class ReviewQueue:
         self._adopt()
         now = self._clock()
         with self.store.begin(write=True) as conn:
-            task = self._load(conn, task_id)
+            task = self._load(conn, task_id, lock=True)
             change(conn, task, now)
             return self._load(conn, task_id)
 
     @staticmethod
-    def _load(conn: Connection, task_id: str) -> Task:
-        row = conn.execute(_base().where(_rt.c.id == task_id)).first()
+    def _load(conn: Connection, task_id: str, *, lock: bool = False) -> Task:
+        query = _base().where(_rt.c.id == task_id)
+        if lock:  # PostgreSQL: concurrent changes of one task wait for each other (SQLite: BEGIN IMMEDIATE does)
+            query = query.with_for_update()
+        row = conn.execute(query).first()
         if row is None:
             raise TaskNotFoundError(task_id)
         return Task.from_row(row)
@@ -685,7 +688,8 @@ class ReviewQueue:
     def _confirmer(self, conn: Connection, user: str, task: Task, doing: str) -> User:
         actor = self._actor(conn, user)
         if task.status != "awaiting_confirmation":
-            raise TaskStateError(task.id, task.status, f"only a decision awaiting confirmation can be {doing}d")
+            done = {"confirm": "confirmed", "refuse": "refused"}[doing]
+            raise TaskStateError(task.id, task.status, f"only a decision awaiting confirmation can be {done}")
         if actor.username == task.decided_by:
             raise ReviewPermissionError(f"four-eyes: {actor.username} decided task {task.id} and cannot {doing} their "
                                         "own decision; another reviewer of the group or a supervisor must")
