@@ -140,3 +140,14 @@ def test_overriding_a_sensitive_decision_waits_for_a_second_reviewer(runtime: Ru
     assert recorder.decisions[-1].engine == "user:wang+li"
     actions = [r.action for r in AuditTrail(store).for_case("NS-2026-000125")]
     assert actions.index("decision") < actions.index("decision_confirmed") < actions.index("robot_queued")
+
+
+def test_a_referral_whose_deadline_falls_outside_the_holiday_data_is_still_queued(
+        runtime: Runtime, store: Store, recorder: Recorder, tmp_path: Path) -> None:
+    late = yaml.safe_load((EXAMPLES / "refer.yaml").read_text(encoding="utf-8"))
+    late["submitted_at"] = "2026-12-31T16:00:00+08:00"  # three working days later is in 2027
+    (tmp_path / "late.yaml").write_text(yaml.safe_dump(late, allow_unicode=True), encoding="utf-8")
+    process_case(runtime, store, tmp_path / "late.yaml")
+    [request] = recorder.requests
+    task = ReviewQueue(store, WorkCalendar.default()).get(request.opened[0])
+    assert task.due_at is None and "no due time" in task.message
