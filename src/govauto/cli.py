@@ -18,8 +18,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
 from govauto.audit_cli import audit_app
+from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
 from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
 from govauto.runtime import Runtime

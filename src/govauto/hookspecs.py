@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from govauto.lookups import Lookup
     from govauto.matters import Matter
     from govauto.model import Case
-    from govauto.pipeline import ReviewRequest
     from govauto.outcome import Decision
+    from govauto.pipeline import ReviewRequest
     from govauto.robots.base import Robot
     from govauto.rules.engines import RuleEngine
 

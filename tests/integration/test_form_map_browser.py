@@ -171,7 +171,8 @@ def test_a_wrong_selector_fails_for_ops_with_evidence(runtime: govauto.Runtime, 
     assert (result.status, result.error_kind) == ("failed", "selector")
     line = next(f.line for f in robot.map.form.fields if f.label == "经营者住所")
     assert result.message is not None
-    assert result.message.startswith(f"field '经营者住所' ({Path(robot.source).name}:{line}): no element matches '#jyzzs_old'")
+    where = f"{Path(robot.source).name}:{line}"
+    assert result.message.startswith(f"field '经营者住所' ({where}): no element matches '#jyzzs_old'")
     assert "fix the form map" in result.message
     assert records_of(portal, case_id) == []
 
