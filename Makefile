@@ -64,6 +64,7 @@ bench: install
 	$(PY) bench/bench_review.py
 	$(PY) bench/bench_extract.py
 	$(PY) bench/bench_robots.py
+	$(PY) bench/bench_web_queue.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceErr
 from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
 from govauto.runtime import Runtime
+from govauto.web.cli import serve_command, users_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Automated review of simple approval matters.")
 pack_app = typer.Typer(no_args_is_help=True, help="Check and test rule packs (for rule authors).")
@@ -406,6 +407,8 @@ def process(
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker_command)
 app.add_typer(audit_app, name="audit")
+app.command("serve")(serve_command)
+app.add_typer(users_app, name="users")
 
 
 @jobs_app.command("submit")
