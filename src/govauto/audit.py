@@ -90,7 +90,10 @@ ACTIONS: Final[Mapping[str, str]] = {
                 "and added, the reason",
     "decision_confirmed": "a second person confirmed a decision: which record (seq) they confirmed",
     "notice": "a notice was issued (一次性告知书, rejection): its kind, the findings it lists, its file's SHA-256",
-    "robot_submitted": "a robot job was queued: job id, robot, target, idempotency key",
+    "decision_refused": "a second person refused to confirm a decision: the task and their note",
+    "robot_queued": "a robot job was queued for an approved case: job id, robot, target",
+    "robot_submitted": "a robot is about to submit the application to the target (from here its outcome may be "
+                       "uncertain): job id, attempt, worker",
     "robot_receipt": "the target system gave a receipt number: job id, receipt, whether it was found by searching",
     "robot_failed": "a robot job ended failed or needing a person: job id, error kind, message",
     "resubmission": "the applicant brought corrected materials (补正): the new case version and what changed",

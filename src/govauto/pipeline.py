@@ -16,6 +16,7 @@ Each step appends a record to the case's hash-chained audit trail (:mod:`govauto
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,7 +185,8 @@ def act_on_outcome(runtime: Runtime, store: Store, case: CaseEnvelope, record: C
                                      detail={"items": [i.message for i in notice_items]})
         audit.record("notice", actor=actor, case_id=record.case_id, case_version=record.version,
                      detail={"kind": stem, "items": [{"rule": i.rule, "message": i.message, "basis": i.basis}
-                                                     for i in notice_items], "files": [str(html), str(pdf)]})
+                                                     for i in notice_items],
+                             "files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}})
     return job_id, files
 
 

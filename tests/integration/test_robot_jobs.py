@@ -119,6 +119,13 @@ def test_a_lost_success_page_is_reconciled_by_searching_not_by_submitting_again(
     assert job.status == JobStatus.SUCCEEDED and job.reconciled
     assert len(portal.records()) == 1
     assert "reconcile" in [e.event for e in queue.events(job.id)]
+    from govauto.audit import AuditTrail
+
+    trail = AuditTrail(queue.store)
+    actions = [(r.action, r.actor) for r in trail.for_case(job.case_id)]
+    assert actions == [("robot_submitted", "robot:legacy_portal.establish"),
+                       ("robot_receipt", "robot:legacy_portal.establish")]
+    assert trail.for_case(job.case_id)[-1].detail["receipt"] == job.receipt and trail.verify().ok
 
 
 def test_a_session_expiring_in_the_middle_of_the_form_logs_in_again(
@@ -223,3 +230,30 @@ def test_the_case_file_is_uploaded_from_the_cases_own_directory(
     [record] = portal.records()
     assert record["upload_name"] == "application_form.pdf"
     assert record["upload_sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+
+
+def test_a_robot_referral_reaches_review_requested_hooks_and_the_queue(
+        portal: LegacyPortal, store_url: str, runtime: Runtime, tmp_path: Path) -> None:
+    from govauto import hookimpl
+    from govauto.casework import ReviewQueue, WorkCalendar
+    from govauto.jobs.runner import run_worker
+    from govauto.robots.executor import RobotExecutor
+
+    requests: list[Any] = []
+
+    class Tickets:
+        @hookimpl
+        def govauto_review_requested(self, case: Any, task: Any) -> None:
+            requests.append(task)
+
+    [case] = list(generate_approved_cases(1, seed=17))
+    case["submitted_at"] = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) + dt.timedelta(days=3)).isoformat()
+    queue = enqueue(store_url, runtime, [case])
+    run_worker(store_url, lambda: RobotExecutor(runtime=Runtime(plugins=[Tickets()])), "in-process",
+               limits={"legacy_portal": 1}, drain=True, artifacts_root=tmp_path / "artifacts", poll_interval=0.1)
+    [job] = queue.list()
+    assert job.status == JobStatus.NEEDS_REVIEW
+    [request] = requests
+    assert request.source == "robot" and request.reasons == ("robot.business",) and "申请日期" in request.message
+    [task] = ReviewQueue(queue.store, WorkCalendar.default()).list(case_id=case["case_id"])
+    assert task.source == "robot" and task.group == case["authority"]["division"]

@@ -764,6 +764,8 @@ class ReviewQueue:
             with self.store.begin(write=True) as conn:
                 for row in conn.execute(missing.order_by(_rt.c.created_at, _rt.c.id)).all():
                     group, record = self._robot_group(conn, row.case_id)
+                    if isinstance(row.detail, dict) and row.detail.get("group") and group == self.default_group:
+                        group = str(row.detail["group"])  # the group the job was queued for
                     conn.execute(insert(_d).values(
                         task_id=row.id, case_version=None, matter=record.matter if record else None, group_name=group,
                         state="open", priority=0, assignee=None, due_at=None, sensitive=False, escalated=False,

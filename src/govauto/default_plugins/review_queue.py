@@ -23,6 +23,9 @@ def govauto_review_requested(case: Case, task: ReviewRequest) -> None:
     from govauto.casework import ReviewQueue, WorkCalendar
     from govauto.errors import CalendarError
 
+    if task.source == "robot":  # the job store opened it with the job's final state, in the same transaction
+        return
+
     queue = ReviewQueue(task.store, WorkCalendar.default())
 
     def open_task(time_limit_days: int | None, message: str) -> str:

@@ -16,6 +16,7 @@ from govauto.store.schema import ARTIFACT_KINDS
 
 if TYPE_CHECKING:
     from govauto.jobs.queue import JobQueue
+    from govauto.store import Store
 
 __all__ = [
     "FINAL_STATUSES",
@@ -239,6 +240,11 @@ class JobContext:
         except LeaseLostError as error:
             self._lost = error
             raise
+
+    @property
+    def store(self) -> Store:
+        """The store the job lives in (the executor may record its own data there, e.g. for hooks)."""
+        return self._queue.store
 
     def heartbeat(self) -> None:
         """Extend the lease by the worker's lease time (the runner also does this every third of it).

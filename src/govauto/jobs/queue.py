@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from govauto.audit import append as audit_append
 from govauto.errors import JobError, JobNotFoundError, JobStateError, LeaseLostError
 from govauto.jobs.model import ExecutionResult, Job, JobArtifact, JobEvent, JobStatus
 from govauto.store import Store
@@ -280,6 +281,8 @@ class JobQueue:
             job = self._held(conn, job_id, worker_id, attempt)
             self._set(conn, job_id, submit_uncertain=True, updated_at=now)
             self._event(conn, job_id, "submitting", job.attempts, now, worker=worker_id)
+            audit_append(conn, "robot_submitted", actor=f"robot:{job.robot}", case_id=job.case_id, at=now,
+                         detail={"job": job_id, "attempt": job.attempts, "target": job.target, "worker": worker_id})
             return self._get(conn, job_id)
 
     def add_event(self, job_id: str, event: str, attempt: int, detail: Mapping[str, Any] | None = None) -> None:
@@ -338,6 +341,7 @@ class JobQueue:
                     reason="robot.uncertain" if uncertain else f"robot.{result.error_kind or 'unknown'}",
                     message=message, now=now,
                     detail={"robot": job.robot, "target": job.target, "attempt": n, "error_kind": result.error_kind,
+                            "group": job.payload.get("group"),
                             "submit_uncertain": job.submit_uncertain, "artifacts": artifacts})
                 self._event(conn, job_id, "needs_review", n, now, review_task=task_id, **detail)
             elif result.status == "failed":
@@ -353,7 +357,22 @@ class JobQueue:
                 values.update(status=JobStatus.FAILED.value, finished_at=now, **error)
                 self._event(conn, job_id, "failed", n, now, exhausted=True, max_attempts=job.max_attempts, **detail)
             self._set(conn, job_id, **values)
+            self._audit_outcome(conn, job, values, result, now)
             return self._get(conn, job_id)
+
+    @staticmethod
+    def _audit_outcome(conn: Connection, job: Job, values: Mapping[str, Any], result: ExecutionResult,
+                       now: datetime) -> None:
+        """The case's audit trail learns the receipt, or that the robot could not enter the case (same transaction)."""
+        status = values.get("status")
+        if status == JobStatus.SUCCEEDED.value:
+            audit_append(conn, "robot_receipt", actor=f"robot:{job.robot}", case_id=job.case_id, at=now,
+                         detail={"job": job.id, "receipt": result.receipt, "reconciled": result.reconciled,
+                                 "target": job.target})
+        elif status in (JobStatus.FAILED.value, JobStatus.NEEDS_REVIEW.value):
+            audit_append(conn, "robot_failed", actor=f"robot:{job.robot}", case_id=job.case_id, at=now,
+                         detail={"job": job.id, "status": status, "error_kind": result.error_kind,
+                                 "message": result.message, "target": job.target})
 
     def release(self, job_id: str, worker_id: str, *, attempt: int | None = None,
                 reason: str = "the worker is stopping") -> Job:

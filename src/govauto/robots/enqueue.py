@@ -31,7 +31,10 @@ def submit_case(queue: JobQueue, runtime: Runtime, case: CaseInput, *, robot: st
         raise RobotConfigError(f"robot {chosen.id!r} enters {chosen.matter} cases, not {valid.matter}")
     if base_dir is None:
         base_dir = Path(case).parent if isinstance(case, (str, Path)) else Path(".")
-    payload = {"case": valid.model_dump(mode="json"), "base_dir": str(Path(base_dir).resolve())}
+    from govauto.pipeline import review_group
+
+    payload = {"case": valid.model_dump(mode="json"), "base_dir": str(Path(base_dir).resolve()),
+               "group": review_group(valid)}  # the reviewers who get the case if the robot needs a person
     return queue.submit(chosen.id, chosen.target, valid.case_id, payload, max_attempts=max_attempts,
                         priority=priority)
 

@@ -7,8 +7,10 @@ payload holds the validated case and the directory its material paths start from
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from govauto.errors import CaseError, FormMapError, GovautoError, PluginError, RobotConfigError, UnknownMatterError
 from govauto.jobs.model import ExecutionResult, Job, JobContext
@@ -16,6 +18,11 @@ from govauto.privacy import mask_id_numbers
 from govauto.robots.browser import BrowserHost
 from govauto.robots.runner import RetryPolicy, run_robot
 from govauto.runtime import Runtime
+
+if TYPE_CHECKING:
+    from govauto.model import CaseEnvelope
+
+log = logging.getLogger(__name__)
 
 
 class RobotExecutor:
@@ -55,11 +62,34 @@ class RobotExecutor:
             return ExecutionResult("failed", error_kind=exc.kind, message=str(exc))
         base_dir = Path(str(payload.get("base_dir", ".")))
         try:
-            return run_robot(robot, facts, browser=browser, ctx=ctx, base_dir=base_dir, policy=self.policy,
-                             trace=self.trace)
+            result = run_robot(robot, facts, browser=browser, ctx=ctx, base_dir=base_dir, policy=self.policy,
+                               trace=self.trace)
         except GovautoError as exc:
             return ExecutionResult("failed", error_kind=getattr(exc, "kind", "internal"),
                                    message=mask_id_numbers(str(exc)))
+        if result.status == "needs_review":
+            self._request_review(case, ctx, result)
+        return result
+
+    def _request_review(self, case: CaseEnvelope, ctx: JobContext, result: ExecutionResult) -> None:
+        """Tell ``govauto_review_requested`` implementations that a person must look (the job store opens the
+        task itself when it stores the job's outcome, so the built-in queue does nothing for robot requests)."""
+        from govauto.casework import CaseStore
+        from govauto.errors import CaseNotFoundError
+        from govauto.pipeline import ReviewRequest, review_group
+
+        try:
+            version = CaseStore(ctx.store).get(case.case_id).version
+        except CaseNotFoundError:
+            version = 0
+        request = ReviewRequest(case_id=case.case_id, version=version, matter=case.matter,
+                                reasons=(f"robot.{result.error_kind or 'unknown'}",), findings=(),
+                                group=review_group(case), store=ctx.store, source="robot",
+                                message=result.message or "", submitted_at=case.submitted_at)
+        try:
+            self.runtime.plugin_manager.hook.govauto_review_requested(case=case, task=request)
+        except Exception:  # a plugin's failure must not lose the job's outcome
+            log.exception("job %s: a govauto_review_requested implementation failed", ctx.job.id)
 
     def close(self) -> None:
         self.host.close()
