@@ -44,6 +44,8 @@ demo: install
 	$(BIN)/govauto review build/demo-case/case.yaml
 	@echo; echo "Approved cases entered into the legacy-portal simulator by robot jobs:"
 	bash examples/demo_robots.sh
+	@echo; echo "The whole pipeline, with referred cases left for people in the review queue:"
+	bash examples/demo_review.sh
 
 lint: install
 	$(BIN)/ruff check src tests bench examples plugins
