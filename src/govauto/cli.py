@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from govauto.audit_cli import audit_app
+from govauto.casework.cli import tasks_app
 from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
 from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
@@ -409,6 +410,7 @@ app.command("worker")(worker_command)
 app.add_typer(audit_app, name="audit")
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
+app.add_typer(tasks_app, name="tasks")
 
 
 @jobs_app.command("submit")
