@@ -16,6 +16,7 @@ Each step appends a record to the case's hash-chained audit trail (:mod:`govauto
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -195,8 +196,28 @@ def _intake_detail(case: CaseEnvelope, record: CaseRecord) -> dict[str, Any]:
             "materials": [{"kind": m.kind, "file": m.file, "source": m.source} for m in case.materials]}
 
 
+@functools.cache
+def engine_versions() -> dict[str, str]:
+    """The versions of the libraries and programs that read materials, for the audit trail."""
+    from importlib import metadata
+
+    versions: dict[str, str] = {}
+    for package in ("pdfplumber", "pypdfium2", "pytesseract", "rapidocr-onnxruntime", "rapidocr", "onnxruntime"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    try:
+        import pytesseract
+
+        versions["tesseract"] = str(pytesseract.get_tesseract_version())
+    except Exception:  # not installed: scans are then read by another engine, or referred
+        pass
+    return versions
+
+
 def _extraction_detail(extractions: Sequence[Extraction]) -> dict[str, Any]:
-    return {"govauto": __version__,
+    return {"govauto": __version__, "versions": engine_versions() if extractions else {},
             "files": [{"file": e.file, "sha256": e.sha256, "doc_type": e.doc_type, "engines": e.engines,
                        "error": e.error,
                        "fields": {name: {"value": f.value, "confidence": round(f.confidence, 3)}
