@@ -288,6 +288,8 @@ def estimate_text_height(image: Image.Image, *, skew: float = 0.0) -> float | No
     starts, ends = edges[0::2], edges[1::2]
     heights = ends - starts
     mass = np.array([rows[a:b].sum() for a, b in zip(starts, ends, strict=True)])
+    if mass.size == 0:  # no run of rows above the noise level (a page with one box or rule and no text)
+        return None
     keep = (heights >= 3) & (mass >= 0.2 * mass.max())
     if not keep.any():
         return None
