@@ -355,6 +355,59 @@ def pack_test(
     raise typer.Exit(1 if failures else 0)
 
 
+@pack_app.command("diff")
+def pack_diff(
+    old: Annotated[Path, typer.Argument(help="The older version's pack directory.")],
+    new: Annotated[Path, typer.Argument(help="The newer version's pack directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the differences as one JSON object.")] = False,
+    engine: Annotated[str | None, typer.Option(help="Rule engine for the example cases: python or durable.")] = None,
+) -> None:
+    """Show the rules added, removed and changed between two versions of a pack, and the example cases (of both)
+    whose outcome or findings change."""
+    from govauto.rules.diff import diff_packs
+    from govauto.testing.packs import example_runtime
+
+    runtime, registry = example_runtime()
+    try:
+        if engine is not None and engine not in runtime.engines:
+            err.print(f"error: unknown rule engine {engine!r} (available: {', '.join(runtime.engines)})",
+                      markup=False)
+            raise typer.Exit(2)
+        diff = diff_packs(runtime, runtime.compile(old), runtime.compile(new), engine, registry)
+    except PackError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    except GovautoError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps(diff.to_dict(), ensure_ascii=False))
+        return
+
+    def period(p: Any) -> str:
+        return f"{p.effective_from or 'the beginning'} to {p.effective_until or 'further notice'}"
+
+    out.print(f"{diff.old.id} {diff.old.version} ({diff.old.path}, {period(diff.old)}) → "
+              f"{diff.new.id} {diff.new.version} ({diff.new.path}, {period(diff.new)})", markup=False)
+    out.print(f"rules added: {len(diff.added)}", markup=False)
+    for rule_id in diff.added:
+        out.print(f"  + {rule_id}", markup=False)
+    out.print(f"rules removed: {len(diff.removed)}", markup=False)
+    for rule_id in diff.removed:
+        out.print(f"  - {rule_id}", markup=False)
+    out.print(f"rules changed: {len(diff.changed)}", markup=False)
+    for change in diff.changed:
+        out.print(f"  ~ {change.rule}: {', '.join(change.fields)}", markup=False)
+    out.print(f"example cases whose decision changes: {len(diff.examples)} of {diff.examples_reviewed}", markup=False)
+    for example in diff.examples:
+        before, after = example.old, example.new
+        out.print(f"  {example.name} ({example.file}): {before.outcome} [{', '.join(before.findings)}] → "
+                  f"{after.outcome} [{', '.join(after.findings)}]", markup=False)
+        for label, review in (("old", before), ("new", after)):
+            if review.error:
+                out.print(f"      {label}: {review.error}", markup=False)
+
+
 @app.command()
 def process(
     cases: Annotated[list[Path], typer.Argument(help="Case files (JSON or YAML).", show_default=False)],

@@ -6,6 +6,7 @@ plugins, or a test, creates a ``Runtime`` of its own; nothing global needs pokin
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from govauto.errors import (
     OcrEngineUnavailableError,
     PackError,
     PackNotInForceError,
+    PackProblem,
     PluginError,
     UnknownMatterError,
 )
@@ -107,11 +109,11 @@ class Runtime:
         self._info: dict[str, PluginInfo] = {}
         self._matters: dict[str, Matter] = {}
         self._pack_dirs: list[Path] = []
-        self._packs: dict[str, Pack] | None = None
+        self._packs: dict[str, list[Pack]] | None = None
         self._functions: dict[str, Callable[..., Any]] = {}
         self._lookups: dict[str, list[object]] = {}
         self._engine_factories: dict[str, Callable[[], RuleEngine]] = {}
-        self._compiled: dict[str, CompiledPack] = {}
+        self._compiled: dict[tuple[str, str, Path], CompiledPack] = {}
         self._ocr_factories: dict[str, Callable[[], Any]] = {}
         self._ocr_instances: dict[str, Any] = {}
         self._type_paths: list[Path] = []
@@ -316,12 +318,19 @@ class Runtime:
     # ---- packs ---------------------------------------------------------------------------------------------
 
     def packs(self) -> dict[str, Pack]:
-        """Every registered pack, read (not compiled), by id."""
+        """Every registered pack, read (not compiled), by id: the latest version of each (the one with the latest
+        ``effective_from``; :meth:`pack_versions` lists them all)."""
+        return {pack_id: versions[-1] for pack_id, versions in self._pack_registry().items()}
+
+    def pack_versions(self, pack_id: str) -> list[Pack]:
+        """Every registered version of pack ``pack_id``, oldest ``effective_from`` first (empty when none)."""
+        return list(self._pack_registry().get(pack_id, []))
+
+    def _pack_registry(self) -> dict[str, list[Pack]]:
         with self._lock:
             self.plugin_manager  # noqa: B018
             if self._packs is None:
-                self._packs = _by_unique_id("rule pack", [read_pack(d) for d in self._pack_dirs],
-                                            lambda p: str(p.path))
+                self._packs = _by_version([read_pack(d) for d in self._pack_dirs])
             return self._packs
 
     def schema_for(self, matter_id: str) -> FactSchema:
@@ -411,30 +420,47 @@ class Runtime:
         """
         if not isinstance(pack, Pack):
             pack = read_pack(pack)
+        key = (pack.id, pack.version, pack.path)
         with self._lock:
-            cached = self._compiled.get(pack.id)
-            if cached is not None and cached.pack.path == pack.path:
+            cached = self._compiled.get(key)
+            if cached is not None:
                 return cached
             if pack.matter not in self.matters:
-                from govauto.errors import PackProblem
-
                 raise PackError([PackProblem(str(pack.path / "pack.yaml"), None,
                                              f"matter {pack.matter!r} is not registered by any plugin (known: "
                                              f"{', '.join(sorted(self._matters)) or 'none'})")])
             compiled, problems = compile_pack(pack, self.schema_for(pack.matter), self._functions)
             if problems:
                 raise PackError(problems)
-            if pack.id in self.packs() and self.packs()[pack.id].path == pack.path:
-                self._compiled[pack.id] = compiled
+            if any(p.version == pack.version and p.path == pack.path for p in self.pack_versions(pack.id)):
+                self._compiled[key] = compiled
             return compiled
 
-    def pack_for(self, matter_id: str) -> CompiledPack:
-        """The compiled pack that reviews ``matter_id``."""
+    def pack_for(self, matter_id: str, on: dt.date | None = None) -> CompiledPack:
+        """The compiled pack that reviews ``matter_id``: the version in force on ``on`` (default: the latest
+        version, whatever its dates). Each version is compiled once.
+
+        :raises PackNotInForceError: when no installed version is in force on ``on`` (the message lists them).
+        """
+        if on is None:
+            return self.compile(self._matter_pack_versions(matter_id)[-1])
+        return self._pack_in_force(matter_id, on, "", f"on {on}")
+
+    def _matter_pack_versions(self, matter_id: str) -> list[Pack]:
         matter = self._matter(matter_id)
-        packs = self.packs()
-        if matter.pack not in packs:
+        versions = self.pack_versions(matter.pack)
+        if not versions:
             raise PluginError(f"matter {matter_id!r} is reviewed by pack {matter.pack!r}, which no plugin registered")
-        return self.compile(packs[matter.pack])
+        return versions
+
+    def _pack_in_force(self, matter_id: str, day: dt.date, before: str, when: str, after: str = "") -> CompiledPack:
+        versions = self._matter_pack_versions(matter_id)
+        for pack in versions:
+            if _in_force(pack, day):
+                return self.compile(pack)
+        installed = "; ".join(f"{p.version} in force {_period(p)} ({p.path})" for p in versions)
+        raise PackNotInForceError(f"{before}no version of rule pack {versions[0].id} was in force {when} "
+                                  f"(installed: {installed}){after}")
 
     def _matter(self, matter_id: str) -> Matter:
         matters = self.matters
@@ -490,14 +516,14 @@ class Runtime:
     def review(self, case: CaseInput, engine: str | None = None, explain: bool = False,
                pack: CompiledPack | None = None, extract: bool = True, base_dir: Path | str | None = None,
                cache_dir: Path | None = None, ocr_engine: str | None = None,
-               extractions: Sequence[Extraction] | None = None) -> Decision:
+               extractions: Sequence[Extraction] | None = None, check_dates: bool = True) -> Decision:
         """Review one case and return the decision with every finding (一次性告知).
 
         :param case: a mapping as in the case contract, a path to a JSON/YAML case file, or a validated case.
         :param engine: the rule engine to use (default: the runtime's).
         :param explain: also return every rule evaluated with its inputs and result (``Decision.trace``).
-        :param pack: review with this compiled pack instead of the one registered for the case's matter
-            (``govauto pack test`` uses it for packs under development).
+        :param pack: review with this compiled pack instead of the version registered for the case's matter that
+            was in force on the case's submitted date (``govauto pack test`` uses it for packs under development).
         :param extract: read the case's material files first (default), so rules can compare them.
         :param base_dir: where relative material paths start (default: the case file's directory, or the
             current directory for a mapping).
@@ -506,7 +532,11 @@ class Runtime:
         :param ocr_engine: the OCR engine for scans and photos (default: the runtime's).
         :param extractions: what was already read from the case's materials (:meth:`extract_case`): used instead
             of reading them again (a pipeline that keeps the extractions passes them).
+        :param check_dates: with an explicit ``pack``, ``False`` reviews the case even when it was submitted outside
+            the pack's effective period (``govauto pack diff`` compares versions this way); never for real cases.
         :raises CaseError: when the case does not fit the contract.
+        :raises PackNotInForceError: when no version of the matter's pack (or not ``pack``) was in force on the
+            China date of ``submitted_at``.
         """
         if base_dir is None:
             base_dir = Path(case).parent if isinstance(case, (str, Path)) else Path(".")
@@ -514,11 +544,15 @@ class Runtime:
                 cache_dir = Path(base_dir) / ".govauto-cache"
         valid = self.load_case(case)
         if pack is None:
-            pack = self.pack_for(valid.matter)
+            pack = self._pack_in_force(valid.matter, valid.submitted_on,
+                                       f"case {valid.case_id} was submitted on {valid.submitted_on} (China date), "
+                                       "but ", "on that day", ": no rules of this matter were in force on that "
+                                       "day; check submitted_at")
         elif pack.pack.matter != valid.matter:
             raise CaseError([FieldProblem("matter", f"pack {pack.id} reviews {pack.pack.matter!r}, not "
                                           f"{valid.matter!r}")])
-        _check_in_force(pack, valid)
+        if check_dates:
+            _check_in_force(pack, valid)
         rule_engine = self.engine(engine)
         with self._lock:
             loaded = self._loaded_in.setdefault(rule_engine.name, {})
@@ -549,6 +583,49 @@ def _by_unique_id(kind: str, items: list[_T], where: Callable[[_T], str]) -> dic
     return out
 
 
+def _by_version(packs: list[Pack]) -> dict[str, list[Pack]]:
+    """Packs by id, each id's versions oldest ``effective_from`` first.
+
+    :raises PluginError: when the same id and version is registered twice (naming both directories).
+    :raises PackError: when two versions of one pack are in force on the same day (naming both files and the days).
+    """
+    out: dict[str, list[Pack]] = {}
+    problems: list[PackProblem] = []
+    for pack in packs:
+        versions = out.setdefault(pack.id, [])
+        for other in versions:
+            if other.version == pack.version:
+                raise PluginError(f"rule pack {pack.id!r} version {pack.version} is registered twice: {other.path} "
+                                  f"and {pack.path}")
+        for other in versions:
+            start = max(other.effective_from or dt.date.min, pack.effective_from or dt.date.min)
+            end = min(other.effective_until or dt.date.max, pack.effective_until or dt.date.max)
+            if start <= end:
+                days = (f"from {'the beginning' if start == dt.date.min else start} to "
+                        f"{'further notice' if end == dt.date.max else end}")
+                problems.append(PackProblem(
+                    str(pack.path / "pack.yaml"), None,
+                    f"rule pack {pack.id} version {pack.version} ({_period(pack)}) and version {other.version} in "
+                    f"{other.path / 'pack.yaml'} ({_period(other)}) are both in force {days}: give each version an "
+                    "effective period of its own (effective_until of the older one the day before effective_from "
+                    "of the newer)"))
+        versions.append(pack)
+    if problems:
+        raise PackError(problems)
+    for versions in out.values():
+        versions.sort(key=lambda p: p.effective_from or dt.date.min)
+    return out
+
+
+def _in_force(pack: Pack, day: dt.date) -> bool:
+    return not ((pack.effective_from and day < pack.effective_from)
+                or (pack.effective_until and day > pack.effective_until))
+
+
+def _period(pack: Pack) -> str:
+    return f"from {pack.effective_from or 'the beginning'} to {pack.effective_until or 'further notice'}"
+
+
 def _check_lookup(who: str, kind: str, lookup: object) -> None:
     protocol = LOOKUP_KINDS.get(kind)
     if protocol is None:
@@ -558,12 +635,11 @@ def _check_lookup(who: str, kind: str, lookup: object) -> None:
 
 
 def _check_in_force(pack: CompiledPack, case: CaseEnvelope) -> None:
-    start, end, day = pack.pack.effective_from, pack.pack.effective_until, case.submitted_on
-    if (start and day < start) or (end and day > end):
+    if not _in_force(pack.pack, case.submitted_on):
         raise PackNotInForceError(
-            f"case {case.case_id} was submitted on {day} (China date), but rule pack {pack.id} {pack.version} is in "
-            f"force from {start or 'the beginning'} to {end or 'further notice'}: no rules of this matter were in "
-            "force on that day; check submitted_at")
+            f"case {case.case_id} was submitted on {case.submitted_on} (China date), but rule pack {pack.id} "
+            f"{pack.version} is in force {_period(pack.pack)}: no rules of this matter were in force on that day; "
+            "check submitted_at")
 
 
 def _view(pack: CompiledPack, rule_index: int, item: int | None, facts: Mapping[str, Any]) -> Mapping[str, Any]:
