@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -313,18 +315,25 @@ def schema_decision() -> None:
     print(json.dumps(decision_schema(), ensure_ascii=False, indent=2))
 
 
-@pack_app.command("check")
-def pack_check(path: Annotated[Path, typer.Argument(help="A rule pack directory.")]) -> None:
-    """Validate a pack: its YAML, every rule's expression, facts, functions and message placeholders."""
-    runtime = _runtime()
+@contextmanager
+def _pack_errors() -> Iterator[None]:
+    """An invalid pack exits 1 with every problem; any other govauto error exits 2."""
     try:
-        compiled = runtime.compile(path)
+        yield
     except PackError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     except GovautoError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
+
+
+@pack_app.command("check")
+def pack_check(path: Annotated[Path, typer.Argument(help="A rule pack directory.")]) -> None:
+    """Validate a pack: its YAML, every rule's expression, facts, functions and message placeholders."""
+    runtime = _runtime()
+    with _pack_errors():
+        compiled = runtime.compile(path)
     out.print(f"ok: pack {compiled.id} {compiled.version} ({len(compiled.rules)} rules, "
               f"{len(compiled.pack.examples)} example cases)")
 
@@ -368,18 +377,11 @@ def pack_diff(
     from govauto.testing.packs import example_runtime
 
     runtime, registry = example_runtime()
-    try:
-        if engine is not None and engine not in runtime.engines:
-            err.print(f"error: unknown rule engine {engine!r} (available: {', '.join(runtime.engines)})",
-                      markup=False)
-            raise typer.Exit(2)
+    if engine is not None and engine not in runtime.engines:
+        err.print(f"error: unknown rule engine {engine!r} (available: {', '.join(runtime.engines)})", markup=False)
+        raise typer.Exit(2)
+    with _pack_errors():
         diff = diff_packs(runtime, runtime.compile(old), runtime.compile(new), engine, registry)
-    except PackError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
-    except GovautoError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(diff.to_dict(), ensure_ascii=False))
         return
