@@ -21,6 +21,8 @@ echo "demo-review-2026" | "$BIN/govauto" users add demo --role reviewer --group 
 echo "demo-review-2026" | "$BIN/govauto" users add demo2 --role reviewer --group 440305 --display-name 审核员乙 --password-stdin
 echo "demo-super-2026" | "$BIN/govauto" users add chief --role supervisor --group 440305 --display-name 科长 --password-stdin
 echo; "$BIN/govauto" audit verify
+"$BIN/govauto" report --html "$GOVAUTO_HOME/report.html" >/dev/null
+echo "KPIs of this batch (outcomes, straight-through rate, stage times, referrals and 补正 by rule, SLA): $GOVAUTO_HOME/report.html"
 echo
 echo "Referred cases are waiting in the review queue. Start the reviewer page with"
 echo "    GOVAUTO_HOME=$GOVAUTO_HOME $BIN/govauto serve --port 8000"

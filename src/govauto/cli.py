@@ -25,6 +25,7 @@ from govauto.casework.cli import tasks_app
 from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
 from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
+from govauto.report_cli import report_command
 from govauto.runtime import Runtime
 from govauto.web.cli import serve_command, users_app
 
@@ -466,6 +467,7 @@ app.add_typer(audit_app, name="audit")
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.add_typer(tasks_app, name="tasks")
+app.command("report")(report_command)
 
 
 @jobs_app.command("submit")
