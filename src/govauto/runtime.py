@@ -39,6 +39,7 @@ from govauto.matters import Matter
 from govauto.model import CaseEnvelope, fact_paths, read_case_file, validate_case
 from govauto.outcome import Decision, Finding, RuleTrace, decide
 from govauto.plugins import make_plugin_manager
+from govauto.reload import PackSignature, ReloadedPack, ReloadReport, pack_signature
 from govauto.rules.compiler import (
     CompiledPack,
     FactSchema,
@@ -110,6 +111,8 @@ class Runtime:
         self._matters: dict[str, Matter] = {}
         self._pack_dirs: list[Path] = []
         self._packs: dict[str, list[Pack]] | None = None
+        self._pack_signatures: dict[Path, PackSignature] = {}  # as the packs in force were read (hot reload)
+        self._reload_lock = threading.Lock()
         self._functions: dict[str, Callable[..., Any]] = {}
         self._lookups: dict[str, list[object]] = {}
         self._engine_factories: dict[str, Callable[[], RuleEngine]] = {}
@@ -330,7 +333,9 @@ class Runtime:
         with self._lock:
             self.plugin_manager  # noqa: B018
             if self._packs is None:
-                self._packs = _by_version([read_pack(d) for d in self._pack_dirs])
+                signatures = {d: pack_signature(d) for d in self._pack_dirs}  # before reading: a change while
+                self._packs = _by_version([read_pack(d) for d in self._pack_dirs])  # reading is seen next time
+                self._pack_signatures = signatures
             return self._packs
 
     def schema_for(self, matter_id: str) -> FactSchema:
@@ -347,6 +352,79 @@ class Runtime:
         lists_out.update(EXTRACTION_LISTS)
         paths |= extracted_paths(self.document_types().values())
         return FactSchema(frozenset(paths), lists_out)
+
+    # ---- hot reload of packs (govauto.reload) ---------------------------------------------------------------
+
+    def pack_signatures(self) -> dict[Path, PackSignature]:
+        """The current :func:`~govauto.reload.pack_signature` of every registered pack directory (read from disk
+        now; empty before the packs were first read: nothing is in force to reload yet)."""
+        with self._lock:
+            if self._packs is None:
+                return {}
+            directories = list(self._pack_dirs)
+        return {d: pack_signature(d) for d in directories}
+
+    def reload_packs(self) -> ReloadReport:
+        """Re-read the registered packs whose files changed, and put them in force if every one is valid.
+
+        The changed packs are read and compiled off to the side (reviews go on with the versions in force), then
+        swapped in at once under the runtime's lock: a review sees either every old or every new version. When
+        any changed pack is invalid (it does not read or compile, its matter is unknown, its period overlaps
+        another version's, or its id and version are another directory's), nothing changes: the report lists
+        every problem with its file and line, and the previous versions stay in force. Packs whose files did not
+        change keep their compiled form. Engines load a reloaded pack on its first review (a new object).
+
+        Only the directories plugins registered are watched: a directory registered later needs a new
+        :class:`Runtime`. Packs not read yet (no review so far) are left to their first use.
+        """
+        with self._reload_lock:
+            with self._lock:
+                if self._packs is None:
+                    return ReloadReport()
+                directories = list(self._pack_dirs)
+                before = dict(self._pack_signatures)
+                in_force = {p.path: p for versions in self._packs.values() for p in versions}
+            now = {d: pack_signature(d) for d in directories}
+            changed = [d for d in directories if now[d] != before.get(d)]
+            report = ReloadReport(unchanged=[d for d in directories if d not in changed], changed=changed)
+            if not changed:
+                return report
+            fresh: dict[Path, CompiledPack] = {}
+            for directory in changed:
+                try:
+                    fresh[directory] = self._compile_aside(read_pack(directory))
+                except PackError as error:
+                    report.problems.extend(error.problems)
+            if report.problems:
+                return report
+            packs = [fresh[d].pack if d in fresh else in_force[d] for d in directories]
+            try:
+                registry = _by_version(packs)
+            except PackError as error:
+                report.problems.extend(error.problems)
+                return report
+            except PluginError as error:  # the same id and version in two directories
+                report.problems.extend(PackProblem(str(d / "pack.yaml"), None, str(error)) for d in fresh)
+                return report
+            with self._lock:
+                compiled = {key: value for key, value in self._compiled.items() if key[2] not in fresh}
+                compiled.update({(c.pack.id, c.pack.version, c.pack.path): c for c in fresh.values()})
+                self._packs = registry
+                self._compiled = compiled
+                self._pack_signatures = {**before, **{d: now[d] for d in changed}}
+            report.reloaded = [ReloadedPack(c.pack.id, c.pack.version, d) for d, c in fresh.items()]
+            return report
+
+    def _compile_aside(self, pack: Pack) -> CompiledPack:
+        """Compile ``pack`` without caching it (:meth:`compile` caches registered packs)."""
+        if pack.matter not in self.matters:
+            raise PackError([PackProblem(str(pack.path / "pack.yaml"), None,
+                                         f"matter {pack.matter!r} is not registered by any plugin (known: "
+                                         f"{', '.join(sorted(self._matters)) or 'none'})")])
+        compiled, problems = compile_pack(pack, self.schema_for(pack.matter), self._functions)
+        if problems:
+            raise PackError(problems)
+        return compiled
 
     # ---- extraction ----------------------------------------------------------------------------------------
 

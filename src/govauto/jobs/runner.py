@@ -34,6 +34,7 @@ from govauto.jobs._imports import load_callable
 from govauto.jobs.model import ExecutionResult, Job, JobContext, JobExecutor, JobStatus
 from govauto.jobs.queue import JobQueue
 from govauto.privacy import MaskingFilter, mask_id_numbers
+from govauto.reload import watch_executor
 from govauto.store import home_dir, open_store
 
 __all__ = [
@@ -227,6 +228,8 @@ def run_worker(store_url: str, executor_factory: str | Callable[[], JobExecutor]
 
     An exception escaping the executor fails the job with error kind ``internal`` (traceback in its events).
     ``KeyboardInterrupt`` or another ``BaseException`` during an attempt hands the job back, then propagates.
+    With ``GOVAUTO_PACK_POLL`` > 0 and an executor with a ``runtime``, changed rule packs are reloaded while the
+    worker runs (:func:`govauto.reload.watch_executor`).
     """
     worker_id = worker_id or default_worker_id()
     stop_flag: StopFlag = stop if stop is not None else threading.Event()
@@ -242,6 +245,7 @@ def run_worker(store_url: str, executor_factory: str | Callable[[], JobExecutor]
         store.dispose()
         raise ExecutorLoadError(f"executor {name}: building it failed: {type(error).__name__}: {error}") from error
     _say(logging.INFO, "worker %s: started (executor %s)", worker_id, name)
+    pack_watcher = watch_executor(executor)  # reloads changed rule packs when GOVAUTO_PACK_POLL > 0
     done = 0
     try:
         while not stop_flag.is_set() and (max_jobs is None or done < max_jobs):
@@ -259,6 +263,8 @@ def run_worker(store_url: str, executor_factory: str | Callable[[], JobExecutor]
             _run_one(queue, executor, job, worker_id, root, lease_seconds, notifier)
             done += 1
     finally:
+        if pack_watcher is not None:
+            pack_watcher.stop()
         try:
             executor.close()
         except Exception:

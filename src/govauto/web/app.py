@@ -35,6 +35,7 @@ from govauto.audit import AuditTrail
 from govauto.casework import Accounts, CaseStore, ReviewQueue, WorkCalendar
 from govauto.errors import CaseNotFoundError
 from govauto.privacy import mask_id_numbers
+from govauto.reload import PackWatcher, pack_poll_interval
 from govauto.store import DATABASE_URL_ENV, Store, home_dir, open_store
 from govauto.web import auth
 from govauto.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginThrottle
@@ -52,6 +53,9 @@ HTTPS_ENV = "GOVAUTO_WEB_HTTPS"
 
 ESCALATE_ENV = "GOVAUTO_ESCALATE_SECONDS"
 """How often the app escalates overdue tasks (default 300 s; 0: never, leave it to a cron job)."""
+
+PACK_POLL_DEFAULT = 2.0
+"""Seconds between looks at the rule pack files when ``GOVAUTO_PACK_POLL`` is unset (hot reload, govauto.reload)."""
 
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'")
@@ -196,7 +200,7 @@ class SecurityHeaders:
 
 
 def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, secret_key: str | None = None,
-               home: Path | None = None, https: bool | None = None) -> Starlette:
+               home: Path | None = None, https: bool | None = None, pack_poll: float | None = None) -> Starlette:
     """The reviewer web application.
 
     :param store_url: the database (default ``$GOVAUTO_DATABASE_URL``, else ``sqlite:///<home>/govauto.db``).
@@ -208,6 +212,9 @@ def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, 
         and notices read there. Notices are written by :mod:`govauto.decisions` under ``$GOVAUTO_HOME``: give
         the same directory.
     :param https: the site is served over HTTPS: ``Secure`` cookies and HSTS (default ``$GOVAUTO_WEB_HTTPS``).
+    :param pack_poll: seconds between looks at the rule pack files, to reload changed packs while the app runs
+        (default ``$GOVAUTO_PACK_POLL``, else 2; 0: never). The watcher runs while the app runs (its lifespan) and
+        is ``app.state.pack_watcher``.
     :raises StoreError: the database cannot be opened.
     """
     from govauto.web import views
@@ -233,9 +240,14 @@ def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, 
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         interval = float(os.environ.get(ESCALATE_ENV, "300") or 0)
         task = asyncio.create_task(_escalate_periodically(context, interval)) if interval > 0 else None
+        poll = pack_poll if pack_poll is not None else pack_poll_interval(PACK_POLL_DEFAULT)
+        watcher = PackWatcher(lambda: context._runtime, poll).start() if poll > 0 else None  # none made: nothing
+        _app.state.pack_watcher = watcher  # is in force yet, the first decision reads the pack files
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.stop()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -47,6 +47,9 @@ def serve_command(
         "--https", help="The site is reached over HTTPS (a TLS proxy in front): Secure cookies and HSTS.")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    reload_packs: Annotated[bool, typer.Option(
+        "--reload-packs/--no-reload-packs",
+        help="Reload changed rule packs while serving (every $GOVAUTO_PACK_POLL seconds, default 2).")] = True,
 ) -> None:
     """Serve the reviewer web page: queues, cases with their crops and findings, decisions and notices.
 
@@ -57,10 +60,13 @@ def serve_command(
 
     import uvicorn
 
+    from govauto.reload import PACK_POLL_ENV
     from govauto.web.app import HTTPS_ENV, create_app
 
     if https:
         os.environ[HTTPS_ENV] = "1"
+    if not reload_packs:
+        os.environ[PACK_POLL_ENV] = "0"
     options = {"host": host, "port": port, "log_level": log_level, "proxy_headers": True, "server_header": False,
                "log_config": _log_config()}
     try:
