@@ -662,12 +662,16 @@ def test_a_query_flag_applies_a_fault_to_one_request(portal: LegacyPortal) -> No
 
 
 def test_concurrent_requests_are_counted(portal: LegacyPortal) -> None:
-    portal.add_fault(Fault("slow", path="/login.do", delay=0.6))
+    portal.add_fault(Fault("slow", path="/login.do", delay=1.5))  # long enough to overlap on a loaded machine
     threads = [threading.Thread(target=Client(portal).get, args=("/login.do",)) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    # the server counts a request as finished just after the client has read its answer: wait for that
+    deadline = time.monotonic() + 5
+    while portal.stats()["concurrent_requests"] and time.monotonic() < deadline:
+        time.sleep(0.01)
     stats = portal.stats()
     assert stats["max_concurrent_requests"] == 3 and stats["concurrent_requests"] == 0 and stats["requests"] == 3
 
