@@ -240,14 +240,14 @@ def test_a_missing_or_unknown_cookie_gets_the_timeout_page(portal: LegacyPortal)
 
 
 def test_a_session_expires_after_the_idle_timeout_and_requests_keep_it_alive(tmp_path: Path) -> None:
-    with LegacyPortal(tmp_path / "p.db", idle_timeout=0.8) as portal:
+    with LegacyPortal(tmp_path / "p.db", idle_timeout=1.5) as portal:
         client = Client(portal)
         login(client)
-        for _ in range(4):  # 1 s in all, each gap well below the timeout
+        for _ in range(8):  # 2 s in all, more than the timeout, each gap well below it
             time.sleep(0.25)
             assert not is_timeout_page(client.get("/welcome.do"))
         assert portal.stats()["active_sessions"] == 1
-        time.sleep(1.0)
+        time.sleep(1.8)
         assert portal.stats()["active_sessions"] == 0  # expiry is counted without a request
         assert is_timeout_page(client.get("/welcome.do"))
         login(client)
