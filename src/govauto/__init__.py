@@ -34,7 +34,13 @@ from govauto.errors import (
 )
 from govauto.lookups import BusinessNameRegistry
 from govauto.matters import Matter
-from govauto.model import Case, CaseEnvelope, SoleProprietorEstablishCase
+from govauto.model import (
+    Case,
+    CaseEnvelope,
+    SoleProprietorChangeCase,
+    SoleProprietorDeregisterCase,
+    SoleProprietorEstablishCase,
+)
 from govauto.outcome import Decision, Finding, RuleTrace
 from govauto.plugins import hookimpl
 from govauto.runtime import CaseInput, Runtime
@@ -64,6 +70,8 @@ __all__ = [
     "PluginError",
     "RuleTrace",
     "Runtime",
+    "SoleProprietorChangeCase",
+    "SoleProprietorDeregisterCase",
     "SoleProprietorEstablishCase",
     "UnknownMatterError",
     "__version__",

@@ -179,6 +179,80 @@ class SoleProprietorEstablishCase(CaseEnvelope):
     licences: list[Licence] = Field(default_factory=list)
 
 
+class RegisteredBusiness(_Model):
+    """A 个体工商户 already registered: what its business licence says."""
+
+    uscc: Text = Field(description="统一社会信用代码 (GB 32100); checked by rules, not here")
+    name: Text | None = Field(None, description="the registered name; a 个体工商户 may have none")
+    authority: Authority | None = Field(None, description="the registration authority (登记机关) it is registered with")
+    organisation: Literal["individual", "family"] | None = Field(None, description="the registered 组成形式")
+
+
+ChangeItem = Literal[
+    "name", "operator", "operator_address", "premises", "scope", "organisation", "capital", "employees"
+]
+
+
+class Change(_Model):
+    """One registered item that changes (变更事项)."""
+
+    item: ChangeItem
+    old: Text | None = Field(None, description="the registered value")
+    new: Text | None = Field(None, description="the new value (for premises and scope: see the case's premises and "
+                                               "scope; for operator: the new operator's name)")
+    changed_on: dt.date | None = Field(None, description="the day the change was decided or happened")
+
+
+class SoleProprietorChangeCase(CaseEnvelope):
+    """个体工商户变更登记: the contract of matter ``sole_proprietor.change``."""
+
+    matter: Literal["sole_proprietor.change"]
+    business: RegisteredBusiness
+    operator: Applicant = Field(description="the registered 经营者, who applies")
+    agent: Agent | None = None
+    changes: list[Change] = Field(default_factory=list)
+    new_operator: Person | None = Field(None, description="a change of operator: the new 经营者")
+    premises: list[Premises] = Field(default_factory=list, description="a premises change: the new 经营场所")
+    scope: list[Text] = Field(default_factory=list, description="a scope change: the new 经营范围 in full")
+    family_members: list[FamilyMember] = Field(default_factory=list,
+                                               description="a change to 家庭经营: the members who take part")
+
+
+class Declarations(_Model):
+    """What the operator declares (承诺) on applying for 注销; ``null`` means not declared."""
+
+    taxes_settled: bool | None = Field(None, description="no unpaid taxes (滞纳金、罚款), no unfinished tax matters")
+    debts_settled: bool | None = Field(None, description="no debts, or all debts (wages, social insurance ...) paid")
+    no_pending_penalty: bool | None = Field(None, description="no administrative penalty left unexecuted")
+    not_under_investigation: bool | None = Field(None, description="not under investigation, administrative "
+                                                                   "compulsion, litigation or arbitration")
+    not_on_abnormal_list: bool | None = Field(None, description="not on the 经营异常名录")
+    not_on_dishonest_list: bool | None = Field(None, description="not on the 严重违法失信名单")
+    not_revoked: bool | None = Field(None, description="the licence was not revoked (吊销), nor the business "
+                                                       "ordered closed")
+
+
+class SimplifiedProcedure(_Model):
+    """简易注销: the push of the application to 税务等有关部门, and their objections."""
+
+    pushed_on: dt.date | None = Field(None, description="the day the application was pushed to 税务等有关部门")
+    objections: int = Field(0, ge=0, description="objections received from 税务等有关部门 or others")
+
+
+class SoleProprietorDeregisterCase(CaseEnvelope):
+    """个体工商户注销登记: the contract of matter ``sole_proprietor.deregister``."""
+
+    matter: Literal["sole_proprietor.deregister"]
+    business: RegisteredBusiness
+    operator: Applicant = Field(description="the registered 经营者, who applies")
+    agent: Agent | None = None
+    procedure: Literal["ordinary", "simplified"] = Field(description="普通注销 or 简易注销")
+    declarations: Declarations = Field(default_factory=lambda: Declarations.model_validate({}))
+    tax_clearance: bool | None = Field(None, description="the tax authority's 清税 information was received "
+                                                         "(清税证明, or through data sharing)")
+    simplified: SimplifiedProcedure | None = None
+
+
 Case = CaseEnvelope
 """Any validated case (an instance of its matter's model)."""
 

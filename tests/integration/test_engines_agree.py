@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +23,13 @@ def _key(decision: object) -> object:
     return decision.outcome, [f.to_dict() for f in decision.findings]
 
 
-def test_engines_agree_on_every_pack_example() -> None:
+PACK_DIRS = sorted(p.parent for p in (PACK_DIR.parent.parent).glob("*/*/pack.yaml"))
+
+
+@pytest.mark.parametrize("pack_dir", PACK_DIRS, ids=lambda p: f"{p.parent.name}.{p.name}")
+def test_engines_agree_on_every_pack_example(pack_dir: Path) -> None:
     runtime, registry = example_runtime()
-    for example in read_pack(PACK_DIR).examples:
+    for example in read_pack(pack_dir).examples:
         registry.taken = {(n["name"], n["division"]) for n in example.lookups.get("business_names", [])}
         assert _key(runtime.review(example.case, engine="python")) == \
             _key(runtime.review(example.case, engine="durable")), example.name

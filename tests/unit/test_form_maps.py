@@ -404,7 +404,8 @@ def test_load_robots_refuses_an_unknown_matter(tmp_path: Path, schema_for: Calla
     with pytest.raises(FormMapError) as caught:
         load_robots([("test", path)], matters, schema_for)
     assert [p.message for p in caught.value.problems] == [
-        "matter: no matter 'sole_proprietor.dissolve' is registered (available: sole_proprietor.establish)"]
+        "matter: no matter 'sole_proprietor.dissolve' is registered (available: sole_proprietor.change, "
+        "sole_proprietor.deregister, sole_proprietor.establish)"]
 
 
 # ---- values from facts -----------------------------------------------------------------------------------------

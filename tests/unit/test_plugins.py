@@ -34,8 +34,8 @@ class FlagHolidays:
 def test_builtins_register_through_the_hooks(runtime: govauto.Runtime) -> None:
     infos = {i.name: i for i in runtime.plugins()}
     sole = infos["govauto.default_plugins.sole_proprietor"]
-    assert sole.matters == ["sole_proprietor.establish"]
-    assert "age_on" in sole.functions and len(sole.rule_packs) == 1
+    assert sole.matters == ["sole_proprietor.establish", "sole_proprietor.change", "sole_proprietor.deregister"]
+    assert "age_on" in sole.functions and len(sole.rule_packs) == 3
     assert infos["govauto.default_plugins.engines"].rule_engines == ["python", "durable"]
 
 

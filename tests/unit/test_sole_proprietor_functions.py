@@ -775,7 +775,17 @@ EXPECTED_NAMES = {
     "same_area",
     "address_in_area",
     "scope_kind",
+    "days_between",
 }
+
+
+def test_days_between() -> None:
+    from govauto.default_plugins.sole_proprietor.functions import days_between
+
+    assert days_between("2026-10-21", "2026-11-20") == 30
+    assert days_between("2026-11-21", "2026-11-20") == -1
+    assert days_between(None, "2026-11-20") is None
+    assert days_between("not a date", "2026-11-20") is None
 
 
 def test_registry() -> None:

@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from govauto.matters import Matter
-from govauto.model import CaseEnvelope, SoleProprietorEstablishCase
+from govauto.model import (
+    CaseEnvelope,
+    SoleProprietorChangeCase,
+    SoleProprietorDeregisterCase,
+    SoleProprietorEstablishCase,
+)
 from govauto.packs import packs_dir
 from govauto.plugins import hookimpl
 
@@ -36,15 +41,57 @@ ESTABLISH = Matter(
     robot="legacy_portal.establish",
 )
 
+CHANGE = Matter(
+    id="sole_proprietor.change",
+    title="个体工商户变更登记",
+    case_model=SoleProprietorChangeCase,
+    pack="sole_proprietor.change",
+    required_materials=("application_form", "id_card"),
+    time_limit_days=3,
+    confirmations={
+        "id_card_front.name": "operator.name",
+        "id_card_front.id_number": "operator.id_number",
+        "application_form.name": "operator.name",
+        "application_form.id_number": "operator.id_number",
+        "authorisation.principal": "operator.name",
+        "authorisation.principal_id": "operator.id_number",
+        "authorisation.agent": "agent.name",
+        "authorisation.agent_id": "agent.id_number",
+    },
+)
+
+DEREGISTER = Matter(
+    id="sole_proprietor.deregister",
+    title="个体工商户注销登记",
+    case_model=SoleProprietorDeregisterCase,
+    pack="sole_proprietor.deregister",
+    required_materials=("application_form", "id_card"),
+    time_limit_days=3,
+    confirmations={
+        "id_card_front.name": "operator.name",
+        "id_card_front.id_number": "operator.id_number",
+        "application_form.name": "operator.name",
+        "application_form.id_number": "operator.id_number",
+        "authorisation.principal": "operator.name",
+        "authorisation.principal_id": "operator.id_number",
+        "authorisation.agent": "agent.name",
+        "authorisation.agent_id": "agent.id_number",
+    },
+)
+
 
 @hookimpl
 def govauto_register_matters(register: Callable[[Matter], None]) -> None:
     register(ESTABLISH)
+    register(CHANGE)
+    register(DEREGISTER)
 
 
 @hookimpl
 def govauto_register_rule_packs(register: Callable[[Path], None]) -> None:
     register(packs_dir() / "sole_proprietor" / "establish")
+    register(packs_dir() / "sole_proprietor" / "change")
+    register(packs_dir() / "sole_proprietor" / "deregister")
 
 
 @hookimpl

@@ -233,6 +233,15 @@ _MOBILE_RE: Final = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
 _PHONE_JUNK: Final = str.maketrans("", "", " -\u00a0\u3000\t")
 
 
+def days_between(start: object, end: object) -> int | None:
+    """The number of days from ``start`` to ``end`` (negative when ``end`` is earlier); dates read as by
+    ``id_expired``. Missing when either date is missing or unreadable."""
+    first, last = _as_date(start), _as_date(end)
+    if first is None or last is None:
+        return None
+    return (last - first).days
+
+
 def mobile_ok(phone: object) -> bool | None:
     """Whether ``phone`` is a mainland China mobile number: 11 digits starting ``13``–``19``.
 
@@ -987,6 +996,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "age_on": age_on,
     "id_expired": id_expired,
     "mobile_ok": mobile_ok,
+    "days_between": days_between,
     "same_address": same_address,
     "same_address_as_any": same_address_as_any,
     "uscc_ok": uscc_ok,
