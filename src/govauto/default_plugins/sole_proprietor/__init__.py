@@ -41,14 +41,9 @@ ESTABLISH = Matter(
     robot="legacy_portal.establish",
 )
 
-CHANGE = Matter(
-    id="sole_proprietor.change",
-    title="个体工商户变更登记",
-    case_model=SoleProprietorChangeCase,
-    pack="sole_proprietor.change",
-    required_materials=("application_form", "id_card"),
-    time_limit_days=3,
-    confirmations={
+def _operator_confirmations() -> dict[str, str]:
+    """变更 and 注销: what is read from the ID card, the form and the 委托书 must equal the registered operator's."""
+    return {
         "id_card_front.name": "operator.name",
         "id_card_front.id_number": "operator.id_number",
         "application_form.name": "operator.name",
@@ -57,7 +52,17 @@ CHANGE = Matter(
         "authorisation.principal_id": "operator.id_number",
         "authorisation.agent": "agent.name",
         "authorisation.agent_id": "agent.id_number",
-    },
+    }
+
+
+CHANGE = Matter(
+    id="sole_proprietor.change",
+    title="个体工商户变更登记",
+    case_model=SoleProprietorChangeCase,
+    pack="sole_proprietor.change",
+    required_materials=("application_form", "id_card"),
+    time_limit_days=3,
+    confirmations=_operator_confirmations(),
 )
 
 DEREGISTER = Matter(
@@ -67,16 +72,7 @@ DEREGISTER = Matter(
     pack="sole_proprietor.deregister",
     required_materials=("application_form", "id_card"),
     time_limit_days=3,
-    confirmations={
-        "id_card_front.name": "operator.name",
-        "id_card_front.id_number": "operator.id_number",
-        "application_form.name": "operator.name",
-        "application_form.id_number": "operator.id_number",
-        "authorisation.principal": "operator.name",
-        "authorisation.principal_id": "operator.id_number",
-        "authorisation.agent": "agent.name",
-        "authorisation.agent_id": "agent.id_number",
-    },
+    confirmations=_operator_confirmations(),
 )
 
 
