@@ -365,6 +365,46 @@ def pack_test(
     raise typer.Exit(1 if failures else 0)
 
 
+@pack_app.command("new")
+def pack_new(
+    matter: Annotated[str, typer.Argument(help="The matter the pack reviews, e.g. sole_proprietor.change.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create the pack.")] = Path("rules"),
+    pack_id: Annotated[str | None, typer.Option("--id", help="The pack's id (default: the matter id).")] = None,
+    version: Annotated[str, typer.Option(help="The pack's version.")] = "1.0.0",
+    effective_from: Annotated[str | None, typer.Option(
+        "--effective-from", help="YYYY-MM-DD, the first day the pack applies (default: today, China date).")] = None,
+    title: Annotated[str | None, typer.Option(help="The pack's title (default: the matter's title).")] = None,
+    force: Annotated[bool, typer.Option(help="Write into an existing directory, replacing the files written.")] = False,
+) -> None:
+    """Create a new rule pack for MATTER: pack.yaml, a first rule, example cases, a test file and a README, in
+    <dir>/<pack id with dots as slashes>. The new pack passes `pack check` and `pack test` as it is."""
+    import datetime as dt
+
+    from govauto.rules.scaffold import new_pack
+
+    start = None
+    if effective_from is not None:
+        try:
+            start = dt.date.fromisoformat(effective_from)
+        except ValueError:
+            err.print(f"error: --effective-from must be a date YYYY-MM-DD, got {effective_from!r}", markup=False)
+            raise typer.Exit(2) from None
+    with _pack_errors():
+        target = new_pack(_runtime(), matter, directory, pack_id=pack_id, version=version, effective_from=start,
+                          title=title, force=force)
+    out.print(f"created a rule pack for {matter} in {target}:", markup=False)
+    for file in sorted(p for p in target.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        out.print(f"  {file}", markup=False)
+    if not any((target / "examples").glob("*.yaml")):
+        out.print("no example cases: no installed pack of this matter has an approve example to copy; "
+                  f"TODO: write {target / 'examples'}/*.yaml (see README.md)", markup=False)
+    out.print("next steps:", markup=False)
+    out.print(f"  1. edit {target / 'rules' / '10_first_rule.yaml'}: make it the first real rule and replace "
+              "its basis (marked TODO); fill in pack.yaml sources and README.md", markup=False)
+    out.print(f"  2. govauto pack check {target}", markup=False)
+    out.print(f"  3. govauto pack test {target}", markup=False)
+
+
 @pack_app.command("diff")
 def pack_diff(
     old: Annotated[Path, typer.Argument(help="The older version's pack directory.")],
