@@ -64,6 +64,7 @@ test: lint typecheck docs pytest
 
 bench: install
 	$(PY) bench/bench_review.py
+	$(PY) bench/bench_matters.py
 	$(PY) bench/bench_extract.py
 	$(PY) bench/bench_robots.py
 	$(PY) bench/bench_web_queue.py
