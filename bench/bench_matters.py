@@ -69,7 +69,7 @@ def _batch(kind: str, count: int) -> list[dict[str, Any]]:
             case = establish[index]
             if slot == 1:  # before 2025-07-15: judged by the old version
                 case = copy.deepcopy(case)
-                case["submitted_at"] = "2025-05-%02dT10:00:00+08:00" % (1 + index % 28)
+                case["submitted_at"] = f"2025-05-{1 + index % 28:02d}T10:00:00+08:00"
         else:
             source = change if slot == 2 else deregister
             case = copy.deepcopy(source[index % len(source)])
