@@ -503,13 +503,7 @@ class Runtime:
             cached = self._compiled.get(key)
             if cached is not None:
                 return cached
-            if pack.matter not in self.matters:
-                raise PackError([PackProblem(str(pack.path / "pack.yaml"), None,
-                                             f"matter {pack.matter!r} is not registered by any plugin (known: "
-                                             f"{', '.join(sorted(self._matters)) or 'none'})")])
-            compiled, problems = compile_pack(pack, self.schema_for(pack.matter), self._functions)
-            if problems:
-                raise PackError(problems)
+            compiled = self._compile_aside(pack)
             if any(p.version == pack.version and p.path == pack.path for p in self.pack_versions(pack.id)):
                 self._compiled[key] = compiled
             return compiled

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from govauto.errors import CorruptMaterialError, MaterialTooLargeError, UnsupportedMaterialError
 from govauto.extract.images import (
@@ -21,21 +21,13 @@ from govauto.extract.images import (
     orientation,
     preprocess,
 )
+from tests.rendered_text import needs_font, render_lines
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-needs_font = pytest.mark.skipif(not FONT.exists(), reason="Noto CJK fonts missing: apt-get install fonts-noto-cjk")
 LINES = ["姓名 张三", "住址 广东省深圳市南山区科技园路18号", "公民身份号码 440305198506123419"]
 
 
 def render(lines: list[str] = LINES, size: int = 28) -> Image.Image:
-    font = ImageFont.truetype(str(FONT), size, index=2)  # index 2: Simplified Chinese
-    probe = ImageDraw.Draw(Image.new("RGB", (8, 8)))
-    width = max(int(probe.textlength(line, font=font)) for line in lines) + 2 * size
-    image = Image.new("RGB", (width, int(len(lines) * size * 1.6) + 2 * size), "white")
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((size, size + i * size * 1.6), line, font=font, fill="black")
-    return image
+    return render_lines(lines, size)
 
 
 def degrade(image: Image.Image, seed: int = 1, angle: float = 0.0, noise: float = 18) -> Image.Image:

@@ -7,36 +7,27 @@ tested in its own distribution (``plugins/govauto-rapidocr/tests``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from govauto.errors import OcrEngineUnavailableError, OcrError
 from govauto.extract.images import preprocess
 from govauto.extract.model import Word
 from govauto.extract.ocr import OcrEngine
 from govauto.extract.tesseract import TesseractEngine, is_cjk
+from tests.rendered_text import needs_font, render_lines
 
-FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 ID_NUMBER = "440305198506123419"
 LINES = [f"公民身份号码 {ID_NUMBER}", "姓名 张三"]
 
 _missing = TesseractEngine().available()
 needs_tesseract = pytest.mark.skipif(_missing is not None, reason=_missing or "")
-needs_font = pytest.mark.skipif(not FONT.exists(), reason="Noto CJK fonts missing: apt-get install fonts-noto-cjk")
 
 
 def render(lines: list[str] = LINES, size: int = 28) -> Image.Image:
-    font = ImageFont.truetype(str(FONT), size, index=2)  # index 2: Simplified Chinese
-    probe = ImageDraw.Draw(Image.new("RGB", (8, 8)))
-    width = max(int(probe.textlength(line, font=font)) for line in lines) + 2 * size
-    image = Image.new("RGB", (width, int(len(lines) * size * 1.6) + 2 * size), "white")
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((size, size + i * size * 1.6), line, font=font, fill="black")
-    return image
+    return render_lines(lines, size)
 
 
 def degrade(image: Image.Image, seed: int = 1, angle: float = 0.0) -> Image.Image:

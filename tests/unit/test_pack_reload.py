@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 import govauto
-from govauto.plugins import hookimpl
 from govauto.reload import PACK_POLL_ENV, PackWatcher, pack_signature, watch_executor
 
 from ..conftest import PACK_DIR
+from .test_pack_versions import _Packs
 
 PACK_ID = "sole_proprietor.establish"
 PHONE_MESSAGE = "经营者联系电话“{applicant.phone}”不是有效的大陆手机号码，请填写11位手机号码。"
@@ -38,16 +38,6 @@ BROKEN_RULE = """
     message: 不会出现
     basis: 无
 """
-
-
-class _Packs:
-    def __init__(self, *directories: Path) -> None:
-        self.directories = directories
-
-    @hookimpl
-    def govauto_register_rule_packs(self, register: Any) -> None:
-        for directory in self.directories:
-            register(directory)
 
 
 @pytest.fixture

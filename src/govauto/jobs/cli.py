@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -254,18 +254,13 @@ def show_command(
         out.print(_artifact_table(artifacts))
 
 
-@jobs_app.command("retry")
-def retry_command(
-    ctx: typer.Context,
-    job_ids: Annotated[list[str], typer.Argument(metavar="JOB...", help="Failed, needs_review or cancelled jobs.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per job queued again.")] = False,
-) -> None:
-    """Queue failed, needs_review or cancelled jobs again (at least one more attempt each)."""
-    queue = open_queue(ctx)
+def _for_each_job(job_ids: list[str], change: Callable[[str], Job], as_json: bool,
+                  describe: Callable[[Job], str]) -> None:
+    """Apply ``change`` to every job; report each (JSON or ``describe``), and exit 2 if any was unknown or refused."""
     bad = False
     for job_id in job_ids:
         try:
-            job = queue.retry(job_id)
+            job = change(job_id)
         except (JobNotFoundError, JobStateError) as error:
             bad = True
             say(f"error: {error}", markup=False, stderr=True)
@@ -275,10 +270,24 @@ def retry_command(
         if as_json:
             print_json(job_json(job))
         else:
-            note = " (it searches the target for an earlier submission first)" if job.submit_uncertain else ""
-            say(f"{job.id} queued again: attempt {job.attempts + 1} of {job.max_attempts}{note}", markup=False)
+            say(describe(job), markup=False)
     if bad:
         raise typer.Exit(2)
+
+
+@jobs_app.command("retry")
+def retry_command(
+    ctx: typer.Context,
+    job_ids: Annotated[list[str], typer.Argument(metavar="JOB...", help="Failed, needs_review or cancelled jobs.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per job queued again.")] = False,
+) -> None:
+    """Queue failed, needs_review or cancelled jobs again (at least one more attempt each)."""
+
+    def describe(job: Job) -> str:
+        note = " (it searches the target for an earlier submission first)" if job.submit_uncertain else ""
+        return f"{job.id} queued again: attempt {job.attempts + 1} of {job.max_attempts}{note}"
+
+    _for_each_job(job_ids, open_queue(ctx).retry, as_json, describe)
 
 
 @jobs_app.command("cancel")
@@ -288,26 +297,14 @@ def cancel_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per job.")] = False,
 ) -> None:
     """Cancel jobs: a queued job at once; a running one stops at its next safe point."""
-    queue = open_queue(ctx)
-    bad = False
-    for job_id in job_ids:
-        try:
-            job = queue.cancel(job_id)
-        except (JobNotFoundError, JobStateError) as error:
-            bad = True
-            say(f"error: {error}", markup=False, stderr=True)
-            continue
-        except GovautoError as error:
-            fail(str(error), 1)
-        if as_json:
-            print_json(job_json(job))
-        elif job.status is JobStatus.CANCELLED:
-            say(f"{job.id} cancelled", markup=False)
-        else:
-            say(f"{job.id} is running: cancel requested; it ends cancelled when its current attempt stops (unless "
-                "that attempt succeeds)", markup=False)
-    if bad:
-        raise typer.Exit(2)
+
+    def describe(job: Job) -> str:
+        if job.status is JobStatus.CANCELLED:
+            return f"{job.id} cancelled"
+        return (f"{job.id} is running: cancel requested; it ends cancelled when its current attempt stops (unless "
+                "that attempt succeeds)")
+
+    _for_each_job(job_ids, open_queue(ctx).cancel, as_json, describe)
 
 
 def _artifact_json(artifact: JobArtifact) -> dict[str, Any]:
