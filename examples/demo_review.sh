@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`, part 3: cases through the whole pipeline, referred ones left in the review queue for people.
 #
-# Processes the example cases and the case with generated materials (intake → reading the materials → review →
+# Processes the example cases, the case with generated materials and the rule packs' example cases of all three
+# matters (intake → reading the materials → review →
 # outcome): the approved one gets its robot job, 补正 and reject get their notices, referred ones a review task.
 # Creates demo reviewer accounts, checks the audit trail, and prints how to open the reviewer page.
 set -euo pipefail
@@ -16,6 +17,11 @@ if [ -f build/demo-case/case.yaml ]; then  # the scanned materials made earlier 
   CASES+=("$GOVAUTO_HOME/scanned-case/case.yaml")
 fi
 "$BIN/govauto" process "${CASES[@]}"
+
+echo; echo "A batch over the three matters (设立, 变更, 注销): the example cases of every installed rule pack:"
+"$BIN/python" examples/demo_batch.py "$GOVAUTO_HOME/batch"
+"$BIN/govauto" process "$GOVAUTO_HOME"/batch/*.yaml | tail -n 3
+echo "…"
 
 echo "demo-review-2026" | "$BIN/govauto" users add demo --role reviewer --group 440305 --display-name 审核员甲 --password-stdin
 echo "demo-review-2026" | "$BIN/govauto" users add demo2 --role reviewer --group 440305 --display-name 审核员乙 --password-stdin
