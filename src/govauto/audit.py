@@ -96,6 +96,9 @@ ACTIONS: Final[Mapping[str, str]] = {
                        "uncertain): job id, attempt, worker",
     "robot_receipt": "the target system gave a receipt number: job id, receipt, whether it was found by searching",
     "robot_failed": "a robot job ended failed or needing a person: job id, error kind, message",
+    "processing_failed": "a processing job (extraction and review run by a worker) ended failed: job id, error "
+                         "kind, message (a processing job that succeeded is recorded by its intake, extraction "
+                         "and review records, actor job:<id>)",
     "resubmission": "the applicant brought corrected materials (补正): the new case version and what changed",
 }
 """The documented actions and what their ``detail`` holds. Any dotted lower-case id is accepted (``a.b_c``), so
@@ -239,7 +242,9 @@ def append(conn: Connection, action: str, *, actor: str, case_id: str | None = N
     """Append a record to the chain in the caller's write transaction (it commits or rolls back with it).
 
     :param conn: a connection from ``store.begin(write=True)``. On SQLite that transaction holds the write lock
-        from its start, so the last record read here is still the last when the new one is inserted.
+        from its start; on PostgreSQL this takes a transaction-scoped advisory lock before reading the last record.
+        Either way the last record read here is still the last when the new one is inserted, until the
+        transaction ends (a long transaction holds other appenders up: keep them short).
     :param action: a dotted lower-case id, usually one of :data:`ACTIONS`.
     :param actor: ``kind:name`` (:data:`ACTOR_KINDS`).
     :param detail: the facts the step used and produced: JSON values (datetimes and paths become strings, tuples
@@ -248,12 +253,10 @@ def append(conn: Connection, action: str, *, actor: str, case_id: str | None = N
     :raises AuditError: a field does not fit (the message names it), or ``conn`` is not a write transaction.
     """
     stored = _check(action, actor, case_id, case_version, detail)
-    dialect = conn.dialect.name
-    if not conn.in_transaction() or (
-            dialect == "sqlite" and conn.get_execution_options().get(_BEGIN_OPTION) != "IMMEDIATE"):
+    if not conn.in_transaction() or conn.get_execution_options().get(_BEGIN_OPTION) != "IMMEDIATE":
         raise AuditError("audit records are appended in a write transaction: pass a connection from "
                          "store.begin(write=True), or no connection to let the audit trail open one")
-    if dialect == "postgresql":  # pragma: no cover - PostgreSQL arrives with its own issue
+    if conn.dialect.name == "postgresql":  # appenders wait for each other until the appending one commits
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     last = conn.execute(select(audit_records.c.seq, audit_records.c.hash)
                         .order_by(audit_records.c.seq.desc()).limit(1)).first()

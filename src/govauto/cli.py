@@ -22,17 +22,29 @@ from rich.table import Table
 
 from govauto.audit_cli import audit_app
 from govauto.casework.cli import tasks_app
-from govauto.errors import CaseError, GovautoError, PackError, PackNotInForceError, UnknownMatterError
+from govauto.errors import (
+    CaseError,
+    GovautoError,
+    MatterError,
+    PackError,
+    PackNotInForceError,
+    PluginError,
+    UnknownMatterError,
+)
 from govauto.jobs.cli import jobs_app, worker_command
 from govauto.outcome import Decision
 from govauto.report_cli import report_command
 from govauto.runtime import Runtime
+from govauto.store import Store
+from govauto.store.cli import db_app
 from govauto.web.cli import serve_command, users_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Automated review of simple approval matters.")
 pack_app = typer.Typer(no_args_is_help=True, help="Check and test rule packs (for rule authors).")
+matter_app = typer.Typer(no_args_is_help=True, help="Declare matters in YAML, no Python needed (for rule authors).")
 schema_app = typer.Typer(no_args_is_help=True, help="Print the JSON Schemas of the public contracts.")
 app.add_typer(pack_app, name="pack")
+app.add_typer(matter_app, name="matter")
 app.add_typer(schema_app, name="schema")
 
 out = Console(highlight=False, soft_wrap=True)
@@ -43,6 +55,26 @@ OUTCOME_STYLE = {"approve": "green", "correct": "yellow", "refer": "cyan", "reje
 
 def _runtime() -> Runtime:
     return Runtime()
+
+
+@app.callback()
+def _options(
+    packs: Annotated[list[Path] | None, typer.Option(
+        "--packs", help="A directory of rule packs and matters (pack.yaml, matter.yaml) to use besides the installed "
+        "ones; a pack there replaces an installed pack with the same id (repeatable; sets $GOVAUTO_PACKS, so `serve` "
+        "and `worker` use it too).", show_default=False)] = None,
+) -> None:
+    """Automated review of simple approval matters."""
+    if packs:
+        import os
+
+        from govauto.packs import PACKS_ENV
+
+        missing = [str(p) for p in packs if not p.is_dir()]
+        if missing:
+            err.print(f"error: --packs {', '.join(missing)}: not a directory", markup=False)
+            raise typer.Exit(2)
+        os.environ[PACKS_ENV] = os.pathsep.join(str(p) for p in packs)
 
 
 @app.command()
@@ -318,10 +350,10 @@ def schema_decision() -> None:
 
 @contextmanager
 def _pack_errors() -> Iterator[None]:
-    """An invalid pack exits 1 with every problem; any other govauto error exits 2."""
+    """An invalid pack or matter.yaml exits 1 with every problem; any other govauto error exits 2."""
     try:
         yield
-    except PackError as exc:
+    except (PackError, MatterError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     except GovautoError as exc:
@@ -395,14 +427,93 @@ def pack_new(
     out.print(f"created a rule pack for {matter} in {target}:", markup=False)
     for file in sorted(p for p in target.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         out.print(f"  {file}", markup=False)
-    if not any((target / "examples").glob("*.yaml")):
-        out.print("no example cases: no installed pack of this matter has an approve example to copy; "
+    examples = sorted((target / "examples").glob("*.yaml"))
+    if not examples:
+        out.print("no example cases: no installed pack of this matter has an approve example to copy (and a "
+                  "matter.yaml's field examples did not make a valid case); "
                   f"TODO: write {target / 'examples'}/*.yaml (see README.md)", markup=False)
     out.print("next steps:", markup=False)
     out.print(f"  1. edit {target / 'rules' / '10_first_rule.yaml'}: make it the first real rule and replace "
               "its basis (marked TODO); fill in pack.yaml sources and README.md", markup=False)
     out.print(f"  2. govauto pack check {target}", markup=False)
     out.print(f"  3. govauto pack test {target}", markup=False)
+    if (target / "matter.yaml").is_file() and examples:
+        out.print(f"  4. govauto --packs {directory} review {examples[0]}", markup=False)
+
+
+@matter_app.command("new")
+def matter_new(
+    matter: Annotated[str, typer.Argument(help="The matter's id: lowercase words joined by dots, e.g. "
+                                               "food_stall.permit.", show_default=False)],
+    title: Annotated[str, typer.Option(help="The matter's official name, e.g. 食品摊贩登记.", show_default=False)],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to create it.")] = Path("rules"),
+    pack_id: Annotated[str | None, typer.Option("--pack", help="The id of the rule pack that reviews it (default: "
+                                                               "the matter id).")] = None,
+    time_limit: Annotated[int | None, typer.Option("--time-limit", min=1, help="The legal time limit in working "
+                                                   "days (default: left empty, marked TODO).")] = None,
+    material: Annotated[list[str] | None, typer.Option(
+        help="A material every application must include (repeatable; default: application_form, id_card).",
+        show_default=False)] = None,
+    robot: Annotated[str | None, typer.Option(help="The robot (form map id) that enters approved cases.",
+                                              show_default=False)] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing matter.yaml.")] = False,
+) -> None:
+    """Declare a new matter: write <dir>/<matter id with dots as slashes>/matter.yaml, a commented case contract
+    with an example on every field. Then `govauto pack new MATTER --dir <dir>` writes its rule pack beside it."""
+    from govauto.rules.scaffold import DEFAULT_MATERIALS, new_matter
+
+    with _pack_errors():
+        path = new_matter(matter, title, directory, pack_id=pack_id, time_limit_days=time_limit,
+                          materials=tuple(material) if material else DEFAULT_MATERIALS, robot=robot, force=force)
+    out.print(f"created {path}", markup=False)
+    out.print("next steps:", markup=False)
+    out.print(f"  1. edit {path}: the title, time limit and materials, and the fields of the case contract "
+              "(the ones written are examples to replace)", markup=False)
+    out.print(f"  2. govauto matter check {path}", markup=False)
+    out.print(f"  3. govauto pack new {matter} --dir {directory}    (the rule pack, beside it)", markup=False)
+
+
+@matter_app.command("check")
+def matter_check(
+    paths: Annotated[list[Path], typer.Argument(help="matter.yaml files, or directories searched for them.",
+                                                show_default=False)],
+) -> None:
+    """Validate matter declarations: every problem of each file, with its line; and that no installed matter has
+    the same id. Exit 1 when one is invalid, 2 when a path does not exist."""
+    from govauto.matterfile import MATTER_FILE, find_declarations
+
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            err.print(f"error: {path}: no such file or directory", markup=False)
+            raise typer.Exit(2)
+        if path.is_dir() and not (path / MATTER_FILE).is_file():
+            found = find_declarations(path)[1]
+            if not found:
+                err.print(f"error: no {MATTER_FILE} under {path}", markup=False)
+                raise typer.Exit(2)
+            files.extend(found)
+        else:
+            files.append(path / MATTER_FILE if path.is_dir() else path)
+    runtime = _runtime()
+    failed = False
+    for file in files:
+        try:
+            matter = runtime.register_matter_file(file)
+        except MatterError as exc:
+            failed = True
+            err.print(str(exc), markup=False)
+            continue
+        except PluginError as exc:
+            failed = True
+            err.print(f"{file}: {exc}", markup=False)
+            continue
+        fields = [name for name in matter.case_model.model_fields if name not in ("matter", "case_id", "submitted_at",
+                                                                                   "authority", "materials")]
+        limit = f"{matter.time_limit_days} working days" if matter.time_limit_days else "no time limit given"
+        out.print(f"ok: matter {matter.id} ({matter.title}) in {file}: reviewed by pack {matter.pack}; {limit}; "
+                  f"fields {', '.join(fields) or 'none'}", markup=False)
+    raise typer.Exit(1 if failed else 0)
 
 
 @pack_app.command("diff")
@@ -455,6 +566,9 @@ def pack_diff(
 def process(
     cases: Annotated[list[Path], typer.Argument(help="Case files (JSON or YAML).", show_default=False)],
     enqueue: Annotated[bool, typer.Option(help="Queue the robot job of each approved case.")] = True,
+    queue: Annotated[bool, typer.Option(
+        "--queue", help="Do not read and review the cases here: queue each as a processing job for the workers "
+                        "(govauto worker, or Celery workers), which then do all of the above.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per case, one per line.")] = False,
     db: Annotated[str | None, typer.Option("--db", envvar="GOVAUTO_DATABASE_URL", show_envvar=False,
                                            help="Database URL (default: $GOVAUTO_HOME/govauto.db).",
@@ -474,6 +588,8 @@ def process(
     except GovautoError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
+    if queue:
+        raise typer.Exit(_queue_processing(runtime, store, cases, as_json))
     failed = False
     for path in cases:
         try:
@@ -499,6 +615,29 @@ def process(
     raise typer.Exit(2 if failed else 0)
 
 
+def _queue_processing(runtime: Runtime, store: Store, cases: list[Path], as_json: bool) -> int:
+    """``govauto process --queue``: a processing job per case; exit code 2 when a case was refused."""
+    from govauto.jobs.queue import JobQueue
+    from govauto.pipeline_executor import submit_processing
+
+    jobs = JobQueue(store)
+    failed = False
+    for path in cases:
+        try:
+            job, created = submit_processing(jobs, runtime, path)
+        except (CaseError, UnknownMatterError) as exc:
+            failed = True
+            err.print(f"error: {path}: {exc}", markup=False)
+            continue
+        if as_json:
+            print(json.dumps({"case_id": job.case_id, "job": job.id, "created": created, "status": job.status.value},
+                             ensure_ascii=False))
+        else:
+            out.print(f"[bold]{escape(job.case_id)}[/bold] → processing job {job.id} "
+                      f"[dim]({'queued' if created else 'already queued: ' + job.status.value})[/dim]")
+    return 2 if failed else 0
+
+
 # ---- robot jobs (ops) ------------------------------------------------------------------------------------------
 
 app.add_typer(jobs_app, name="jobs")
@@ -507,6 +646,7 @@ app.add_typer(audit_app, name="audit")
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(db_app, name="db")
 app.command("report")(report_command)
 
 

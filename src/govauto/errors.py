@@ -6,6 +6,7 @@ field path or rule id) and what to do about it::
     GovautoError
     ├── CaseError                 a case does not fit the case contract (CLI exit code 2)
     ├── PackError                 a rule pack is malformed: holds one PackProblem per defect
+    ├── MatterError               a matter.yaml is malformed: holds one PackProblem per defect (file:line)
     ├── ExpressionError           a rule's ``when`` text is not in the expression language
     ├── PluginError               a plugin registered something invalid, or twice
     ├── UnknownMatterError        no plugin registered the case's matter
@@ -33,6 +34,7 @@ field path or rule id) and what to do about it::
     │   ├── LeaseLostError            this worker no longer holds the job's lease: its result is refused
     │   └── ExecutorLoadError         an executor path (``module:callable``) cannot be imported or called
     ├── StoreError                the database cannot be opened or used (its URL is named, password hidden)
+    ├── BrokerError               the message broker of the Celery runner cannot be used (URL named, password hidden)
     ├── AuditError                an audit record cannot be written or read (bad action, actor or detail)
     │   └── AuditIntegrityError       the audit chain was edited, cut or reordered: holds every problem
     ├── CaseworkError             a case, review task or account operation was refused (the message says why)
@@ -42,7 +44,8 @@ field path or rule id) and what to do about it::
     │   ├── TaskStateError            the task's status does not allow it, e.g. deciding a decided task
     │   ├── ReviewPermissionError     the user may not do that: another group, not a supervisor, four-eyes
     │   ├── AccountError              an account cannot be created or changed (name, role, password policy)
-    │   └── AccountNotFoundError      no account has that user name
+    │   ├── AccountNotFoundError      no account has that user name
+    │   └── ApiTokenError             an API token cannot be created, found or revoked
     └── CalendarError             the working-day calendar lacks a year, or its data file is malformed
 """
 
@@ -104,6 +107,16 @@ class PackError(GovautoError):
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"the rule pack is invalid ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class MatterError(GovautoError):
+    """A ``matter.yaml`` (a matter declared without Python) was refused; ``problems`` lists every defect found, each
+    with its file and line (:class:`PackProblem`; a field's problem starts with ``field <path>:``)."""
+
+    def __init__(self, problems: Sequence[PackProblem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"the matter declaration is invalid ({len(self.problems)} problem(s)):\n{lines}")
 
 
 class ExpressionError(GovautoError):
@@ -304,6 +317,15 @@ class StoreError(GovautoError):
         super().__init__(f"database {url}: {message}")
 
 
+class BrokerError(GovautoError):
+    """The Celery runner's message broker (Redis, RabbitMQ) cannot be reached or used, or Celery is not installed.
+    ``url`` is the broker URL with its password hidden."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(f"broker {url}: {message}")
+
+
 class AuditError(GovautoError):
     """An audit record cannot be written or read: an action, actor or detail that does not fit (the message names
     it and says what is expected), or a connection that does not hold the write lock."""
@@ -379,6 +401,11 @@ class AccountNotFoundError(AccountError):
     def __init__(self, username: str) -> None:
         self.username = username
         super().__init__(f"no account has the user name {username!r}; Accounts.list() shows the accounts")
+
+
+class ApiTokenError(CaseworkError):
+    """An API token cannot be created, found or revoked: an invalid or taken client name, an unknown token id, a
+    token already revoked (the token itself is never part of the message)."""
 
 
 class CalendarError(GovautoError):

@@ -39,11 +39,12 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
 
 @hookspec
-def govauto_register_matters(register: Callable[[Matter], None]) -> None:
+def govauto_register_matters(register: Callable[[Matter | Path], None]) -> None:
     """Register the matters (kinds of application) this plugin handles.
 
     :param register: call ``register(Matter(...))`` once per matter: its id (``sole_proprietor.establish``),
-        title, case model, required materials, time limit and the id of the rule pack that reviews it.
+        title, case model, required materials, time limit and the id of the rule pack that reviews it; or
+        ``register(path)`` with a ``matter.yaml`` declaring one (:mod:`govauto.matterfile`).
     """
 
 
@@ -53,7 +54,8 @@ def govauto_register_rule_packs(register: Callable[[Path], None]) -> None:
 
     :param register: call ``register(path)`` once per pack directory. Packs are read and compiled lazily,
         the first time a case of their matter is reviewed, and once per :class:`~govauto.Runtime`
-        (so once per process through :func:`govauto.review`).
+        (so once per process through :func:`govauto.review`). A ``matter.yaml`` beside the ``pack.yaml`` is
+        registered as a matter at once.
     """
 
 

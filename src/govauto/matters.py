@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from govauto.model import CaseEnvelope
 
@@ -23,6 +24,8 @@ class Matter:
         (``"applicant.name"``): a value read with low confidence that equals the declared one is confirmed.
     :param robot: the id of the robot that enters its approved cases into the target system (``None``: the only
         robot registered for the matter, if there is exactly one).
+    :param source: the ``matter.yaml`` the matter was declared in (:mod:`govauto.matterfile`); ``None`` for a
+        matter defined in Python.
     """
 
     id: str
@@ -34,3 +37,4 @@ class Matter:
     derived_facts: dict[str, str] = field(default_factory=dict)
     confirmations: dict[str, str] = field(default_factory=dict)
     robot: str | None = None
+    source: Path | None = None

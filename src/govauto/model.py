@@ -260,8 +260,15 @@ Case = CaseEnvelope
 # ---- reading and validating ---------------------------------------------------------------------------------
 
 
+EXAMPLE_KEYS = frozenset({"description", "lookups", "case", "expect"})
+"""The keys of a rule pack's example file; :func:`read_case_file` reads such a file as its ``case:``."""
+
+
 def read_case_file(path: Path | str) -> dict[str, Any]:
     """Read a case file (``.json``, ``.yaml`` or ``.yml``) into a mapping.
+
+    A rule pack's example file (``case:`` and ``expect:``, see ``docs/rule-authors.md``) is read as its ``case:``,
+    so ``govauto review`` can review an example; what it expects is left to ``govauto pack test``.
 
     :raises CaseError: when the file is missing, unreadable or not a mapping.
     """
@@ -280,6 +287,8 @@ def read_case_file(path: Path | str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CaseError([FieldProblem("", f"a case is a mapping with matter, case_id ..., got {type(data).__name__}")],
                         str(path))
+    if "matter" not in data and isinstance(data.get("case"), dict) and "expect" in data and set(data) <= EXAMPLE_KEYS:
+        return dict(data["case"])
     return data
 
 

@@ -1,4 +1,4 @@
-"""Where the rule packs shipped with govauto live."""
+"""Where rule packs live: the ones shipped with govauto, and the packs path a deployment adds (``GOVAUTO_PACKS``)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,16 @@ def packs_dir() -> Path:
     if inside.is_dir():
         return inside
     return Path(__file__).resolve().parents[2] / "rules"
+
+
+PACKS_ENV = "GOVAUTO_PACKS"
+"""The packs path: directories searched for rule packs and matters (``matter.yaml``), separated by ``:``."""
+
+
+def packs_path(value: str | None = None) -> tuple[Path, ...]:
+    """The directories of the packs path: ``value``, else ``$GOVAUTO_PACKS`` (entries separated by ``os.pathsep``,
+    ``:`` on Linux; empty entries are ignored). Empty when unset."""
+    import os
+
+    raw = value if value is not None else os.environ.get(PACKS_ENV, "")
+    return tuple(Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip())

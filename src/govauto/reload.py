@@ -1,7 +1,8 @@
 """Hot reload of rule packs: policy changes, the rules change, the services keep running.
 
-:meth:`govauto.Runtime.reload_packs` re-reads the registered pack directories whose files changed, compiles them
-off to the side and swaps them in only when every one is valid (a :class:`ReloadReport` says what happened).
+:meth:`govauto.Runtime.reload_packs` re-reads the registered pack directories whose files changed (and the
+matter.yaml files, and what appeared on the packs path), compiles them off to the side and swaps them in only when
+every one is valid (a :class:`ReloadReport` says what happened).
 :class:`PackWatcher` polls the files and calls it: ``govauto serve`` runs one (``GOVAUTO_PACK_POLL`` seconds,
 default 2; ``--no-reload-packs`` or ``0`` turns it off).
 
@@ -12,6 +13,7 @@ of dependencies and works on network file systems where file events do not arriv
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -25,8 +27,8 @@ from govauto.errors import PackProblem
 if TYPE_CHECKING:
     from govauto.runtime import Runtime
 
-__all__ = ["PACK_POLL_ENV", "PackSignature", "PackWatcher", "ReloadReport", "pack_poll_interval", "pack_signature",
-           "watch_executor"]
+__all__ = ["PACK_POLL_ENV", "PackSignature", "PackWatcher", "ReloadReport", "matter_signature", "pack_poll_interval",
+           "pack_signature", "watch_executor"]
 
 log = logging.getLogger("govauto.reload")
 
@@ -51,6 +53,15 @@ def pack_signature(directory: Path) -> PackSignature:
         else:
             entries.append((str(file.relative_to(directory)), stat.st_mtime_ns, stat.st_size))
     return str(directory), tuple(entries)
+
+
+def matter_signature(file: Path) -> PackSignature:
+    """What decides whether a ``matter.yaml`` changed: its modification time (ns) and size (-1 when missing)."""
+    try:
+        stat = file.stat()
+    except OSError:
+        return str(file), ((file.name, -1, -1),)
+    return str(file), ((file.name, stat.st_mtime_ns, stat.st_size),)
 
 
 def pack_poll_interval(default: float) -> float:
@@ -91,7 +102,10 @@ class ReloadReport:
     unchanged: list[Path] = field(default_factory=list)
     problems: list[PackProblem] = field(default_factory=list)
     changed: list[Path] = field(default_factory=list)
-    """Directories whose files changed (reloaded, or refused when there are problems)."""
+    """Pack directories whose files changed, and matter.yaml files that changed (reloaded, or refused when there
+    are problems); what appeared on the packs path counts as changed."""
+    matters: list[str] = field(default_factory=list)
+    """Ids of the matters whose declaration (matter.yaml) was added or changed, now in force."""
 
     @property
     def ok(self) -> bool:
@@ -103,9 +117,10 @@ class ReloadReport:
             lines = "\n".join(f"  {p}" for p in self.problems)
             return (f"rule pack change refused ({len(self.problems)} problem(s)); the previous version stays in "
                     f"force:\n{lines}")
-        if not self.reloaded:
+        if not self.reloaded and not self.matters:
             return "no rule pack changed"
-        return "; ".join(f"pack {p.id} version {p.version} reloaded ({p.path})" for p in self.reloaded)
+        return "; ".join([*(f"matter {m} reloaded" for m in self.matters),
+                          *(f"pack {p.id} version {p.version} reloaded ({p.path})" for p in self.reloaded)])
 
 
 class PackWatcher:
@@ -122,6 +137,10 @@ class PackWatcher:
     def __init__(self, runtime: Runtime | Callable[[], Runtime | None], interval: float = 2.0) -> None:
         self._runtime = runtime
         self.interval = interval
+        self.last_report: ReloadReport | None = None
+        """The report of the last reload tried (``None`` until a change was seen)."""
+        self.last_reload_at: dt.datetime | None = None
+        """When it was tried (aware UTC)."""
         self._seen: tuple[Runtime, Mapping[Path, PackSignature]] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -149,6 +168,10 @@ class PackWatcher:
                 return None
             report = runtime.reload_packs()
             self._seen = (runtime, signatures)  # a refused change is not tried again until the files change again
+            if report.changed:
+                self.last_report, self.last_reload_at = report, dt.datetime.now(dt.UTC)
+            for matter in report.matters:
+                log.info("matter %s reloaded", matter)
             for pack in report.reloaded:
                 log.info("pack %s version %s reloaded from %s", pack.id, pack.version, pack.path)
             if report.problems:

@@ -23,6 +23,7 @@ from govauto.errors import (
     EngineError,
     FieldProblem,
     LookupUnavailableError,
+    MatterError,
     OcrEngineUnavailableError,
     PackError,
     PackNotInForceError,
@@ -35,11 +36,13 @@ from govauto.extract.pipeline import Extraction, Extractor
 from govauto.extract.templates import DocumentType, read_document_type
 from govauto.facts import COMMON_DERIVED_FACTS, DERIVED_LISTS, case_facts
 from govauto.lookups import BUSINESS_NAMES, LOOKUP_KINDS
+from govauto.matterfile import MATTER_FILE, MatterFile, find_declarations, read_matter
 from govauto.matters import Matter
 from govauto.model import CaseEnvelope, fact_paths, read_case_file, validate_case
 from govauto.outcome import Decision, Finding, RuleTrace, decide
+from govauto.packs import PACKS_ENV, packs_path
 from govauto.plugins import make_plugin_manager
-from govauto.reload import PackSignature, ReloadedPack, ReloadReport, pack_signature
+from govauto.reload import PackSignature, ReloadedPack, ReloadReport, matter_signature, pack_signature
 from govauto.rules.compiler import (
     CompiledPack,
     FactSchema,
@@ -64,6 +67,16 @@ log = logging.getLogger("govauto")
 _T = TypeVar("_T")
 
 CaseInput = CaseEnvelope | Mapping[str, Any] | Path | str
+
+
+@dataclass(frozen=True)
+class _MatterSource:
+    """A matter.yaml in force: its signature when read (hot reload), the matter it declares and its digest."""
+
+    path: Path
+    signature: PackSignature
+    matter_id: str
+    digest: str
 
 
 @dataclass
@@ -95,12 +108,19 @@ class Runtime:
         ``rapidocr`` from the govauto-rapidocr plugin; ``tesseract`` is built in).
     :param lookups: data-sharing lookups to use *instead of* the ones plugins register, by kind, e.g.
         ``{"business_names": [MyRegistry()]}`` (configuration in code, and deterministic tests).
+    :param packs: the packs path: directories searched for rule packs (``pack.yaml``) and matters
+        (``matter.yaml``), as if a plugin registered each one (default: ``GOVAUTO_PACKS``, directories separated by
+        ``:``). A pack found there replaces every version a plugin registered under the same id: that is how a
+        deployment keeps and edits its own copy of a shipped pack. While the packs are hot-reloaded
+        (:meth:`reload_packs`), packs and matters added under these directories are picked up too.
     """
 
     def __init__(self, plugins: Iterable[object] = (), load_entrypoints: bool = True,
                  engine: str = DEFAULT_ENGINE, lookups: Mapping[str, Iterable[object]] | None = None,
-                 ocr_engine: str | None = None) -> None:
+                 ocr_engine: str | None = None, packs: Iterable[Path | str] | None = None) -> None:
         self.ocr_engine = ocr_engine or os.environ.get("GOVAUTO_OCR_ENGINE") or DEFAULT_OCR_ENGINE
+        self.packs_path: tuple[Path, ...] = tuple(Path(p) for p in packs) if packs is not None else packs_path()
+        """The directories searched for packs and matters (see ``packs``)."""
         self._extra = list(plugins)
         self._lookup_overrides = {kind: list(items) for kind, items in (lookups or {}).items()}
         self._load_entrypoints = load_entrypoints
@@ -110,7 +130,10 @@ class Runtime:
         self._info: dict[str, PluginInfo] = {}
         self._matters: dict[str, Matter] = {}
         self._pack_dirs: list[Path] = []
+        self._path_pack_dirs: set[Path] = set()  # found on the packs path: they replace plugins' packs of their id
+        self._matter_sources: dict[Path, _MatterSource] = {}  # matter.yaml files in force, by resolved path
         self._packs: dict[str, list[Pack]] | None = None
+        self._read_packs: dict[Path, Pack] = {}  # every registered directory's pack as read, replaced or not
         self._pack_signatures: dict[Path, PackSignature] = {}  # as the packs in force were read (hot reload)
         self._reload_lock = threading.Lock()
         self._functions: dict[str, Callable[..., Any]] = {}
@@ -145,10 +168,14 @@ class Runtime:
                 info.hooks.append(hook_name)
                 impl.function(register=make_register(info))
 
-        def matters(info: PluginInfo) -> Callable[[Matter], None]:
-            def register(matter: Matter) -> None:
+        def matters(info: PluginInfo) -> Callable[[Matter | Path | str], None]:
+            def register(matter: Matter | Path | str) -> None:
+                if isinstance(matter, (str, Path)):
+                    self._add_matter_file(Path(matter), info)
+                    return
                 if not isinstance(matter, Matter):
-                    raise PluginError(f"plugin {info.name}: register() takes a govauto.Matter, got {matter!r}")
+                    raise PluginError(f"plugin {info.name}: register() takes a govauto.Matter or the path of a "
+                                      f"matter.yaml, got {matter!r}")
                 if matter.id in self._matters:
                     raise PluginError(f"plugin {info.name}: matter {matter.id!r} is already registered")
                 self._matters[matter.id] = matter
@@ -162,6 +189,8 @@ class Runtime:
                     raise PluginError(f"plugin {info.name}: {directory} is not a rule pack (no pack.yaml)")
                 self._pack_dirs.append(directory)
                 info.rule_packs.append(str(directory))
+                if (directory / MATTER_FILE).is_file():  # a pack directory may carry the matter it reviews
+                    self._add_matter_file(directory / MATTER_FILE, info)
             return register
 
         def functions(info: PluginInfo) -> Callable[..., None]:
@@ -230,6 +259,7 @@ class Runtime:
         each("govauto_register_ocr_engines", ocr_engines)
         each("govauto_register_document_types", document_types)
         each("govauto_register_robots", robots)
+        self._collect_declared()
         for kind, items in self._lookup_overrides.items():
             for item in items:
                 _check_lookup("Runtime(lookups=...)", kind, item)
@@ -241,6 +271,68 @@ class Runtime:
                     info.hooks.append(caller.name)
         if "name_taken" not in self._functions:
             self._functions["name_taken"] = self._name_taken
+
+    def _collect_declared(self) -> None:
+        """The packs path: every pack directory and matter.yaml under its directories, as if a plugin registered
+        them (plugin name ``packs:<directory>``)."""
+        for root in self.packs_path:
+            if not root.is_dir():
+                raise PluginError(f"the packs path names {root}, which is not a directory: check {PACKS_ENV} or "
+                                  "govauto --packs")
+            info = self._info.setdefault(f"packs:{root}", PluginInfo(f"packs:{root}"))
+            directories, files = find_declarations(root)
+            for file in files:
+                self._add_matter_file(file, info)
+            registered = {d.resolve() for d in self._pack_dirs}
+            for directory in directories:
+                if directory.resolve() in registered:
+                    continue  # a plugin registered it already (the packs path includes a plugin's directory)
+                self._pack_dirs.append(directory)
+                self._path_pack_dirs.add(directory)
+                info.rule_packs.append(str(directory))
+
+    def _add_matter_file(self, path: Path, info: PluginInfo | None = None) -> Matter:
+        """Read and register a matter.yaml. :raises MatterError: it is invalid. :raises PluginError: see _adopt."""
+        matter = self._adopt(read_matter(path), info.name if info is not None else "")
+        if info is not None and matter.id not in info.matters:
+            info.matters.append(matter.id)
+        return matter
+
+    def _adopt(self, declared: MatterFile, who: str = "") -> Matter:
+        """Register a declared matter; the same declaration again (this file, or an identical copy beside another
+        version of the pack) is kept once.
+
+        :raises PluginError: another declaration of the matter's id is registered (Python, or a different file).
+        """
+        key = declared.path.resolve()
+        matter_id = declared.matter.id
+        existing = self._matters.get(matter_id)
+        if existing is not None:
+            other = self._matter_sources.get(existing.source) if existing.source is not None else None
+            if other is None or other.digest != declared.digest:
+                where = f"in {existing.source}" if existing.source is not None else "in Python by a plugin"
+                raise PluginError(f"{'plugin ' + who + ': ' if who else ''}{declared.path} declares matter "
+                                  f"{matter_id!r}, which is already declared {where}"
+                                  + (" differently: make the two files identical, or keep one"
+                                     if other is not None else ": remove one of the two"))
+        self._matter_sources.setdefault(key, _MatterSource(key, matter_signature(key), matter_id, declared.digest))
+        if existing is not None:
+            return existing
+        self._matters[matter_id] = declared.matter
+        return declared.matter
+
+    def register_matter_file(self, path: Path | str) -> Matter:
+        """Register the matter declared in a ``matter.yaml`` (or the directory holding one) for this runtime: a
+        matter under development. ``govauto pack new``, ``pack check`` and ``pack test`` use it for the
+        matter.yaml beside a pack whose matter is not installed. Registering the same declaration again returns
+        the matter already registered.
+
+        :raises MatterError: the file is invalid (every problem, with file and line).
+        :raises PluginError: another declaration of the same matter id is registered.
+        """
+        with self._lock:
+            self.plugin_manager  # noqa: B018
+            return self._adopt(read_matter(path))
 
     def plugins(self) -> list[PluginInfo]:
         """Every loaded plugin and what it registered."""
@@ -334,13 +426,17 @@ class Runtime:
             self.plugin_manager  # noqa: B018
             if self._packs is None:
                 signatures = {d: pack_signature(d) for d in self._pack_dirs}  # before reading: a change while
-                self._packs = _by_version([read_pack(d) for d in self._pack_dirs])  # reading is seen next time
+                read = [read_pack(d) for d in self._pack_dirs]                # reading is seen next time
+                self._packs = _by_version(_installed(read, self._path_pack_dirs))
+                self._read_packs = {p.path: p for p in read}
                 self._pack_signatures = signatures
             return self._packs
 
     def schema_for(self, matter_id: str) -> FactSchema:
         """The facts a matter's cases provide (contract fields and derived facts)."""
-        matter = self._matter(matter_id)
+        return self._schema(self._matter(matter_id))
+
+    def _schema(self, matter: Matter) -> FactSchema:
         paths, lists = fact_paths(matter.case_model)
         derived = {**COMMON_DERIVED_FACTS, **matter.derived_facts}
         lists_out = {k: frozenset(v) for k, v in lists.items()}
@@ -356,50 +452,98 @@ class Runtime:
     # ---- hot reload of packs (govauto.reload) ---------------------------------------------------------------
 
     def pack_signatures(self) -> dict[Path, PackSignature]:
-        """The current :func:`~govauto.reload.pack_signature` of every registered pack directory (read from disk
-        now; empty before the packs were first read: nothing is in force to reload yet)."""
+        """What hot reload watches, read from disk now: the :func:`~govauto.reload.pack_signature` of every
+        registered pack directory and of every new one on the packs path, and the signature of every matter.yaml
+        in force or new on the packs path (empty before the packs were first read: nothing is in force yet)."""
         with self._lock:
             if self._packs is None:
                 return {}
             directories = list(self._pack_dirs)
-        return {d: pack_signature(d) for d in directories}
+            files = list(self._matter_sources)
+        new_dirs, new_files = self._discover(directories, files)
+        signatures = {d: pack_signature(d) for d in [*directories, *new_dirs]}
+        signatures.update({f: matter_signature(f) for f in [*files, *new_files]})
+        return signatures
+
+    def _discover(self, directories: Iterable[Path], files: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+        """Pack directories and matter.yaml files on the packs path that are not among those given."""
+        known_dirs = {d.resolve() for d in directories}
+        known_files = set(files)
+        new_dirs: list[Path] = []
+        new_files: list[Path] = []
+        for root in self.packs_path:
+            if not root.is_dir():
+                continue  # gone: the registered directories under it show up as changed, and are refused
+            found_dirs, found_files = find_declarations(root)
+            for directory in found_dirs:
+                if directory.resolve() not in known_dirs:
+                    known_dirs.add(directory.resolve())
+                    new_dirs.append(directory)
+            for file in found_files:
+                if file.resolve() not in known_files:
+                    known_files.add(file.resolve())
+                    new_files.append(file.resolve())
+        return new_dirs, new_files
 
     def reload_packs(self) -> ReloadReport:
-        """Re-read the registered packs whose files changed, and put them in force if every one is valid.
+        """Re-read the packs and matters whose files changed, and put them in force if every one is valid.
 
-        The changed packs are read and compiled off to the side (reviews go on with the versions in force), then
-        swapped in at once under the runtime's lock: a review sees either every old or every new version. When
-        any changed pack is invalid (it does not read or compile, its matter is unknown, its period overlaps
-        another version's, or its id and version are another directory's), nothing changes: the report lists
-        every problem with its file and line, and the previous versions stay in force. Packs whose files did not
-        change keep their compiled form. Engines load a reloaded pack on its first review (a new object).
+        What is watched: the registered pack directories (``pack.yaml`` and ``rules/*.yaml``), the matter.yaml files
+        in force, and the packs path (:attr:`packs_path`), where a pack directory or matter.yaml that appears is
+        read as a change. A changed matter recompiles every pack of that matter (its contract is what rules read).
 
-        Only the directories plugins registered are watched: a directory registered later needs a new
-        :class:`Runtime`. Packs not read yet (no review so far) are left to their first use.
+        The changes are read and compiled off to the side (reviews go on with what is in force), then swapped in at
+        once under the runtime's lock: a review sees either every old or every new version. When anything changed
+        is invalid (a pack does not read or compile, its matter is unknown, its period overlaps another version's,
+        its id and version are another directory's; a matter.yaml is invalid, declares a matter another file or a
+        plugin declares differently, or changed its id), nothing changes: the report lists every problem with its
+        file and line, and the previous versions stay in force. Packs whose files and matter did not change keep
+        their compiled form. Engines load a reloaded pack on its first review (a new object).
+
+        Directories a plugin registers later need a new :class:`Runtime`. Packs not read yet (no review so far) are
+        left to their first use.
         """
         with self._reload_lock:
             with self._lock:
                 if self._packs is None:
                     return ReloadReport()
                 directories = list(self._pack_dirs)
+                path_dirs = set(self._path_pack_dirs)
                 before = dict(self._pack_signatures)
-                in_force = {p.path: p for versions in self._packs.values() for p in versions}
-            now = {d: pack_signature(d) for d in directories}
-            changed = [d for d in directories if now[d] != before.get(d)]
-            report = ReloadReport(unchanged=[d for d in directories if d not in changed], changed=changed)
-            if not changed:
+                read = dict(self._read_packs)
+                matters = dict(self._matters)
+                sources = dict(self._matter_sources)
+            new_dirs, new_files = self._discover(directories, sources)
+            all_dirs = [*directories, *new_dirs]
+            now = {d: pack_signature(d) for d in all_dirs}
+            changed = [d for d in all_dirs if now[d] != before.get(d)]
+            files_now = {f: matter_signature(f) for f in [*sources, *new_files]}
+            changed_files = [f for f, signature in files_now.items() if f not in sources
+                             or signature != sources[f].signature]
+            report = ReloadReport(unchanged=[d for d in all_dirs if d not in changed], changed=[*changed,
+                                                                                                 *changed_files])
+            if not changed and not changed_files:
+                return report
+            new_matters, new_sources, changed_matters = self._reload_matters(changed_files, files_now, matters,
+                                                                             sources, report)
+            if report.problems:
                 return report
             fresh: dict[Path, CompiledPack] = {}
-            for directory in changed:
+            for directory in all_dirs:
+                recompile = directory in changed or (directory in read and read[directory].matter in changed_matters)
+                if not recompile:
+                    continue
                 try:
-                    fresh[directory] = self._compile_aside(read_pack(directory))
+                    pack = read_pack(directory) if directory in changed else read[directory]
+                    fresh[directory] = self._compile_aside(pack, new_matters)
                 except PackError as error:
                     report.problems.extend(error.problems)
             if report.problems:
                 return report
-            packs = [fresh[d].pack if d in fresh else in_force[d] for d in directories]
+            packs = [fresh[d].pack if d in fresh else read[d] for d in all_dirs]
+            new_path_dirs = path_dirs | set(new_dirs)
             try:
-                registry = _by_version(packs)
+                registry = _by_version(_installed(packs, new_path_dirs))
             except PackError as error:
                 report.problems.extend(error.problems)
                 return report
@@ -409,19 +553,93 @@ class Runtime:
             with self._lock:
                 compiled = {key: value for key, value in self._compiled.items() if key[2] not in fresh}
                 compiled.update({(c.pack.id, c.pack.version, c.pack.path): c for c in fresh.values()})
+                self._matters = new_matters
+                self._matter_sources = new_sources
                 self._packs = registry
+                self._read_packs = {p.path: p for p in packs}
                 self._compiled = compiled
+                self._pack_dirs = all_dirs
+                self._path_pack_dirs = new_path_dirs
                 self._pack_signatures = {**before, **{d: now[d] for d in changed}}
+                self._note_discovered(new_dirs, changed_matters)
             report.reloaded = [ReloadedPack(c.pack.id, c.pack.version, d) for d, c in fresh.items()]
+            report.matters = sorted(changed_matters)
             return report
 
-    def _compile_aside(self, pack: Pack) -> CompiledPack:
-        """Compile ``pack`` without caching it (:meth:`compile` caches registered packs)."""
-        if pack.matter not in self.matters:
+    def _reload_matters(self, changed_files: list[Path], files_now: Mapping[Path, PackSignature],
+                        matters: Mapping[str, Matter], sources: Mapping[Path, _MatterSource],
+                        report: ReloadReport) -> tuple[dict[str, Matter], dict[Path, _MatterSource], set[str]]:
+        """Read the changed and new matter.yaml files: the matters after the change, their sources, and the ids of
+        the matters whose declaration changed (their packs are recompiled). Problems go to ``report``."""
+        new_matters = dict(matters)
+        new_sources = dict(sources)
+        declared: dict[Path, MatterFile] = {}
+        for file in changed_files:
+            try:
+                declaration = read_matter(file)
+            except MatterError as error:
+                report.problems.extend(error.problems)
+                continue
+            old = sources.get(file)
+            matter_id = declaration.matter.id
+            if old is not None and old.matter_id != matter_id:
+                report.problems.append(PackProblem(str(file), None, f"the matter's id changed from {old.matter_id!r} "
+                                                   f"to {matter_id!r}: cases and packs name a matter by its id, so it "
+                                                   "cannot change while govauto runs; restart it to rename a matter"))
+                continue
+            declared[file] = declaration
+            new_sources[file] = _MatterSource(file, files_now[file], matter_id, declaration.digest)
+        changed: set[str] = set()
+        for matter_id in sorted({d.matter.id for d in declared.values()}):
+            existing = matters.get(matter_id)
+            if existing is not None and existing.source is None:
+                files = ", ".join(str(f) for f, d in declared.items() if d.matter.id == matter_id)
+                report.problems.append(PackProblem(files, None, f"matter {matter_id!r} is defined in Python by a "
+                                                   "plugin; a matter.yaml cannot declare it again: remove the file"))
+                continue
+            group = sorted(s.path for s in new_sources.values() if s.matter_id == matter_id)
+            if len({new_sources[f].digest for f in group}) > 1:
+                report.problems.append(PackProblem(str(group[0]), None, f"matter {matter_id!r} is declared "
+                                                   f"differently in {' and '.join(str(f) for f in group)}: make the "
+                                                   "files identical, or keep one"))
+                continue
+            old_source = sources.get(existing.source) if existing is not None and existing.source is not None else None
+            old_digest = old_source.digest if old_source is not None else None
+            if old_digest == new_sources[group[0]].digest:
+                continue  # comments or layout changed: the matter in force stays as it is
+            new_matters[matter_id] = next(d.matter for d in declared.values() if d.matter.id == matter_id)
+            changed.add(matter_id)
+        return new_matters, new_sources, changed
+
+    def _note_discovered(self, new_dirs: list[Path], matters: set[str]) -> None:
+        """``plugins()`` lists what the packs path added while running."""
+        for directory in new_dirs:
+            for root in self.packs_path:
+                if directory.is_relative_to(root):
+                    self._info.setdefault(f"packs:{root}", PluginInfo(f"packs:{root}")).rule_packs.append(
+                        str(directory))
+                    break
+        for matter_id in matters:
+            source = self._matters[matter_id].source
+            for root in self.packs_path:
+                if source is not None and source.is_relative_to(root.resolve()):
+                    info = self._info.setdefault(f"packs:{root}", PluginInfo(f"packs:{root}"))
+                    if matter_id not in info.matters:
+                        info.matters.append(matter_id)
+                    break
+
+    def _compile_aside(self, pack: Pack, matters: Mapping[str, Matter] | None = None) -> CompiledPack:
+        """Compile ``pack`` without caching it (:meth:`compile` caches registered packs), against ``matters``
+        (default: the registered ones)."""
+        self.plugin_manager  # noqa: B018
+        matter = (self._matters if matters is None else matters).get(pack.matter)
+        if matter is None:
+            known = ", ".join(sorted(self._matters if matters is None else matters)) or "none"
             raise PackError([PackProblem(str(pack.path / "pack.yaml"), None,
-                                         f"matter {pack.matter!r} is not registered by any plugin (known: "
-                                         f"{', '.join(sorted(self._matters)) or 'none'})")])
-        compiled, problems = compile_pack(pack, self.schema_for(pack.matter), self._functions)
+                                         f"matter {pack.matter!r} is not registered by any plugin (known: {known}); "
+                                         f"declare it in a {MATTER_FILE} beside pack.yaml (govauto matter new), or "
+                                         "install the plugin that registers it")])
+        compiled, problems = compile_pack(pack, self._schema(matter), self._functions)
         if problems:
             raise PackError(problems)
         return compiled
@@ -494,7 +712,12 @@ class Runtime:
     def compile(self, pack: Pack | Path | str) -> CompiledPack:
         """Compile a pack (a registered one is compiled once and cached).
 
-        :raises PackError: with every problem found: file, line and rule id.
+        A pack directory may carry the matter it reviews, in a ``matter.yaml`` beside ``pack.yaml``: when that
+        matter is not registered, it is registered with :meth:`register_matter_file` first (a matter under
+        development).
+
+        :raises PackError: with every problem found: file, line and rule id (the problems of the matter.yaml
+            beside the pack too).
         """
         if not isinstance(pack, Pack):
             pack = read_pack(pack)
@@ -503,10 +726,37 @@ class Runtime:
             cached = self._compiled.get(key)
             if cached is not None:
                 return cached
+            self._matter_beside(pack)
             compiled = self._compile_aside(pack)
             if any(p.version == pack.version and p.path == pack.path for p in self.pack_versions(pack.id)):
                 self._compiled[key] = compiled
             return compiled
+
+    def _matter_beside(self, pack: Pack) -> None:
+        """Register the matter.yaml beside ``pack`` when its matter is not registered yet.
+
+        :raises PackError: the file is invalid, declares another matter than the pack reviews, or declares it
+            differently from the matter registered under that id.
+        """
+        file = pack.path / MATTER_FILE
+        if not file.is_file():
+            return
+        self.plugin_manager  # noqa: B018
+        registered = self._matters.get(pack.matter)
+        if registered is not None and registered.source == file.resolve():
+            return
+        try:
+            declared = read_matter(file)
+        except MatterError as error:
+            raise PackError(error.problems) from None
+        if declared.matter.id != pack.matter:
+            raise PackError([PackProblem(str(file), None, f"declares matter {declared.matter.id!r}, but pack.yaml "
+                                                          f"says the pack reviews {pack.matter!r}: make them agree")])
+        try:
+            self._adopt(declared)
+        except PluginError as error:
+            raise PackError([PackProblem(str(file), None, f"{error}; the pack is checked against the registered "
+                                                          "matter")]) from None
 
     def pack_for(self, matter_id: str, on: dt.date | None = None) -> CompiledPack:
         """The compiled pack that reviews ``matter_id``: the version in force on ``on`` (default: the latest
@@ -653,6 +903,17 @@ def _by_unique_id(kind: str, items: list[_T], where: Callable[[_T], str]) -> dic
             raise PluginError(f"{kind} {item_id!r} is registered twice: {where(out[item_id])} and {where(item)}")
         out[item_id] = item
     return out
+
+
+def _installed(packs: list[Pack], path_dirs: set[Path]) -> list[Pack]:
+    """The packs in force: a pack found on the packs path replaces every version a plugin registered under its id."""
+    from_path = {p.id for p in packs if p.path in path_dirs}
+    replaced = [p for p in packs if p.path not in path_dirs and p.id in from_path]
+    for pack in replaced:
+        log.info("rule pack %s version %s (%s) is replaced by the one on the packs path", pack.id, pack.version,
+                 pack.path)
+    gone = {id(p) for p in replaced}
+    return [p for p in packs if id(p) not in gone]
 
 
 def _by_version(packs: list[Pack]) -> dict[str, list[Pack]]:

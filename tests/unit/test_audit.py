@@ -1,4 +1,5 @@
-"""The audit trail: the hash chain, tampering found and named, concurrent writers, the ``govauto audit`` CLI."""
+"""The audit trail: the hash chain, tampering found and named, concurrent writers, the ``govauto audit`` CLI; each
+test that uses a database runs on SQLite and on PostgreSQL (the ``store_url`` fixture)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import hashlib
 import itertools
 import json
 import multiprocessing
-import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
+from sqlalchemy import create_engine, exc
 from typer.testing import CliRunner
 
 from govauto.audit import (
@@ -32,6 +34,7 @@ from govauto.errors import AuditError, AuditIntegrityError
 from govauto.outcome import Decision, Finding
 from govauto.store import Store, open_store
 from govauto.store.audit_schema import APPEND_ONLY_MESSAGE
+from tests.store_backends import raw_execute
 
 ID_NUMBER = "110101199003071233"
 MASKED = "110101********1233"
@@ -49,13 +52,13 @@ class Clock:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "govauto.db"
+def db_url(store_url: str) -> str:
+    return store_url
 
 
 @pytest.fixture
-def store(db_path: Path) -> Store:
-    return open_store(f"sqlite:///{db_path}")
+def store(db_url: str) -> Store:
+    return open_store(db_url)
 
 
 @pytest.fixture
@@ -73,17 +76,21 @@ def fill(trail: AuditTrail, n: int = 6) -> list[AuditRecord]:
     return records
 
 
-def tamper(db_path: Path, *statements: str) -> None:
-    """Change the database the way someone with the file would: drop the append-only triggers, then write."""
-    conn = sqlite3.connect(db_path)
+def tamper(db_url: str, *statements: str) -> None:
+    """Change the database the way someone with write access would: drop the append-only triggers, then write."""
+    on = " ON audit_records" if db_url.startswith("postgresql") else ""
+    raw_execute(db_url, [f"DROP TRIGGER IF EXISTS audit_records_no_update{on}",
+                         f"DROP TRIGGER IF EXISTS audit_records_no_delete{on}", *statements])
+
+
+def raw_detail(db_url: str, seq: int) -> str:
+    engine = create_engine(db_url)
     try:
-        conn.execute("DROP TRIGGER IF EXISTS audit_records_no_update")
-        conn.execute("DROP TRIGGER IF EXISTS audit_records_no_delete")
-        for statement in statements:
-            conn.execute(statement)
-        conn.commit()
+        with engine.connect() as conn:
+            query = sqlalchemy.text("SELECT detail FROM audit_records WHERE seq = :seq")
+            return str(conn.execute(query, {"seq": seq}).scalar())
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def kinds_at(trail: AuditTrail) -> list[tuple[str, int]]:
@@ -171,22 +178,22 @@ def test_the_canonical_form_does_not_depend_on_key_order_or_time_zone() -> None:
 
 # -- tampering ----------------------------------------------------------------------------------------------------
 
-def test_the_database_refuses_updates_and_deletes_of_audit_records(trail: AuditTrail, db_path: Path) -> None:
+def test_the_database_refuses_updates_and_deletes_of_audit_records(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 3)
-    conn = sqlite3.connect(db_path)
-    for statement in ("UPDATE audit_records SET actor = 'user:x' WHERE seq = 2", "DELETE FROM audit_records"):
-        with pytest.raises(sqlite3.IntegrityError, match=APPEND_ONLY_MESSAGE):
-            conn.execute(statement)
-    conn.close()
-    assert trail.verify().ok
+    statements = ["UPDATE audit_records SET actor = 'user:x' WHERE seq = 2", "DELETE FROM audit_records"]
+    if db_url.startswith("postgresql"):
+        statements.append("TRUNCATE audit_records")
+    for statement in statements:
+        with pytest.raises(exc.IntegrityError, match=APPEND_ONLY_MESSAGE):
+            raw_execute(db_url, [statement])
+    assert trail.verify().ok and trail.verify().records == 3
 
 
-def test_editing_one_byte_of_a_detail_is_found_and_named(trail: AuditTrail, db_path: Path) -> None:
+def test_editing_one_byte_of_a_detail_is_found_and_named(trail: AuditTrail, db_url: str) -> None:
     records = fill(trail, 8)
     target = records[4]  # seq 5, case C-1
-    raw = sqlite3.connect(db_path).execute("SELECT detail FROM audit_records WHERE seq = 5").fetchone()[0]
-    assert '"i":4' in raw
-    tamper(db_path, "UPDATE audit_records SET detail = replace(detail, '\"i\":4', '\"i\":5') WHERE seq = 5")
+    assert '"i":4' in raw_detail(db_url, 5)
+    tamper(db_url, "UPDATE audit_records SET detail = replace(detail, '\"i\":4', '\"i\":5') WHERE seq = 5")
     report = trail.verify()
     assert not report.ok
     assert [(p.kind, p.seq, p.id, p.case_id) for p in report.problems] == [("edited", 5, target.id, "C-2")]
@@ -208,9 +215,9 @@ def test_editing_one_byte_of_a_detail_is_found_and_named(trail: AuditTrail, db_p
     "UPDATE audit_records SET at = 'yesterday' WHERE seq = 3",  # no longer a time
     "UPDATE audit_records SET hash = '" + "f" * 64 + "' WHERE seq = 3",
 ])
-def test_any_edited_field_is_found(trail: AuditTrail, db_path: Path, statement: str) -> None:
+def test_any_edited_field_is_found(trail: AuditTrail, db_url: str, statement: str) -> None:
     fill(trail, 5)
-    tamper(db_path, statement)
+    tamper(db_url, statement)
     problems = trail.verify().problems
     assert ("edited", 3) in [(p.kind, p.seq) for p in problems]
     # Only a changed hash also breaks the next record's link.
@@ -218,25 +225,25 @@ def test_any_edited_field_is_found(trail: AuditTrail, db_path: Path, statement: 
     assert len(problems) == expected, problems
 
 
-def test_a_deleted_record_in_the_middle_breaks_the_chain_where_it_was(trail: AuditTrail, db_path: Path) -> None:
+def test_a_deleted_record_in_the_middle_breaks_the_chain_where_it_was(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 10)
-    tamper(db_path, "DELETE FROM audit_records WHERE seq = 6")
+    tamper(db_url, "DELETE FROM audit_records WHERE seq = 6")
     problems = trail.verify().problems
     assert [(p.kind, p.seq) for p in problems] == [("deleted_or_reordered", 7)]
     assert "seq 6 is missing between seq 5 and seq 7" in problems[0].message
 
 
-def test_deleting_the_first_records_is_found(trail: AuditTrail, db_path: Path) -> None:
+def test_deleting_the_first_records_is_found(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 5)
-    tamper(db_path, "DELETE FROM audit_records WHERE seq IN (1, 2)")
+    tamper(db_url, "DELETE FROM audit_records WHERE seq IN (1, 2)")
     problems = trail.verify().problems
     assert [(p.kind, p.seq) for p in problems] == [("deleted_or_reordered", 3)]
     assert "seq 1-2 are missing between the start of the chain and seq 3" in problems[0].message
 
 
-def test_swapping_two_records_seq_is_found(trail: AuditTrail, db_path: Path) -> None:
+def test_swapping_two_records_seq_is_found(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 8)
-    tamper(db_path, "UPDATE audit_records SET seq = -3 WHERE seq = 3",
+    tamper(db_url, "UPDATE audit_records SET seq = -3 WHERE seq = 3",
            "UPDATE audit_records SET seq = 3 WHERE seq = 6",
            "UPDATE audit_records SET seq = 6 WHERE seq = -3")
     problems = kinds_at(trail)
@@ -245,34 +252,34 @@ def test_swapping_two_records_seq_is_found(trail: AuditTrail, db_path: Path) -> 
     assert {seq for _, seq in problems} <= {3, 4, 6, 7}
 
 
-def test_a_record_rewritten_with_its_hash_breaks_the_next_link(trail: AuditTrail, db_path: Path) -> None:
+def test_a_record_rewritten_with_its_hash_breaks_the_next_link(trail: AuditTrail, db_url: str) -> None:
     records = fill(trail, 5)
     forged = {**records[2].to_dict(), "actor": "user:mallory"}
     forged["at"] = records[2].at
     new_hash = compute_hash(**{k: v for k, v in forged.items() if k != "hash"})
-    tamper(db_path, f"UPDATE audit_records SET actor = 'user:mallory', hash = '{new_hash}' WHERE seq = 3")
+    tamper(db_url, f"UPDATE audit_records SET actor = 'user:mallory', hash = '{new_hash}' WHERE seq = 3")
     problems = trail.verify().problems
     assert [(p.kind, p.seq) for p in problems] == [("deleted_or_reordered", 4)]
     assert "seq 3 was rewritten together with its hash" in problems[0].message
 
 
-def test_renumbered_records_are_a_gap(trail: AuditTrail, db_path: Path) -> None:
+def test_renumbered_records_are_a_gap(trail: AuditTrail, db_url: str) -> None:
     records = fill(trail, 4)
     last = records[-1]
     moved = {**last.to_dict(), "seq": 9, "at": last.at}
     new_hash = compute_hash(**{k: v for k, v in moved.items() if k != "hash"})
-    tamper(db_path, f"UPDATE audit_records SET seq = 9, hash = '{new_hash}' WHERE seq = 4")
+    tamper(db_url, f"UPDATE audit_records SET seq = 9, hash = '{new_hash}' WHERE seq = 4")
     problems = trail.verify().problems
     assert [(p.kind, p.seq) for p in problems] == [("gap", 9)]
     assert "seq 4-8 are missing" in problems[0].message
 
 
-def test_anchors_find_a_cut_or_rewritten_chain(trail: AuditTrail, db_path: Path) -> None:
+def test_anchors_find_a_cut_or_rewritten_chain(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 6)
     head = trail.head()
     assert head is not None and head.seq == 6
     assert Anchor.parse(str(head)) == head
-    tamper(db_path, "DELETE FROM audit_records WHERE seq >= 5")
+    tamper(db_url, "DELETE FROM audit_records WHERE seq >= 5")
     assert trail.verify().ok  # without an anchor, a cut end leaves an intact chain
     problems = trail.verify(anchors=[head]).problems
     assert [(p.kind, p.seq) for p in problems] == [("anchor", 6)]
@@ -341,8 +348,8 @@ def _append_many(url: str, worker: int, n: int) -> list[int]:
     return seqs
 
 
-def test_concurrent_appends_from_several_processes_form_one_chain(db_path: Path, store: Store) -> None:
-    url = f"sqlite:///{db_path}"
+def test_concurrent_appends_from_several_processes_form_one_chain(db_url: str, store: Store) -> None:
+    url = db_url
     store.dispose()
     with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_append_many, [url] * 4, range(4), [50] * 4))
@@ -382,13 +389,13 @@ def test_describe_and_review_detail() -> None:
 
 # -- the CLI ------------------------------------------------------------------------------------------------------
 
-def run(db_path: Path, *args: str) -> Any:
-    return CliRunner().invoke(audit_app, ["--db", f"sqlite:///{db_path}", *args])
+def run(db_url: str, *args: str) -> Any:
+    return CliRunner().invoke(audit_app, ["--db", db_url, *args])
 
 
-def test_cli_show_prints_the_cases_records_with_id_numbers_masked(trail: AuditTrail, db_path: Path) -> None:
+def test_cli_show_prints_the_cases_records_with_id_numbers_masked(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 6)
-    result = run(db_path, "show", "C-1")
+    result = run(db_url, "show", "C-1")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "audit trail of case C-1: 3 record(s), times in local time"
@@ -396,7 +403,7 @@ def test_cli_show_prints_the_cases_records_with_id_numbers_masked(trail: AuditTr
     assert "user:u1  intake v1  i=1, id_number=" in lines[1] and "user:u5  view v1" in lines[3]
     assert MASKED in result.output and ID_NUMBER not in result.output
     assert "user:u2" not in result.output  # case C-2's record
-    lines = run(db_path, "show", "C-1", "--json").output.splitlines()
+    lines = run(db_url, "show", "C-1", "--json").output.splitlines()
     rows = [json.loads(line) for line in lines]
     assert [row["seq"] for row in rows] == [2, 4, 6]
     assert rows[0]["detail"]["id_number"] == MASKED
@@ -404,40 +411,40 @@ def test_cli_show_prints_the_cases_records_with_id_numbers_masked(trail: AuditTr
     assert ID_NUMBER not in "".join(lines)
 
 
-def test_cli_show_of_an_unknown_case_exits_2(trail: AuditTrail, db_path: Path) -> None:
+def test_cli_show_of_an_unknown_case_exits_2(trail: AuditTrail, db_url: str) -> None:
     fill(trail, 3)
-    result = run(db_path, "show", f"C-{ID_NUMBER}")
+    result = run(db_url, "show", f"C-{ID_NUMBER}")
     assert result.exit_code == 2
     assert "no audit record names the case" in result.output and ID_NUMBER not in result.output
 
 
-def test_cli_verify_exit_codes_and_problems(trail: AuditTrail, db_path: Path) -> None:
+def test_cli_verify_exit_codes_and_problems(trail: AuditTrail, db_url: str) -> None:
     records = fill(trail, 6)
-    result = run(db_path, "verify")
+    result = run(db_url, "verify")
     assert result.exit_code == 0, result.output
     assert f"chain intact: 6 records (head 6:{records[-1].hash})" in result.output
-    head = run(db_path, "head").output.strip()
+    head = run(db_url, "head").output.strip()
     assert head == f"6:{records[-1].hash}"
-    assert json.loads(run(db_path, "head", "--json").output) == {"seq": 6, "hash": records[-1].hash}
+    assert json.loads(run(db_url, "head", "--json").output) == {"seq": 6, "hash": records[-1].hash}
 
-    tamper(db_path, "UPDATE audit_records SET detail = replace(detail, '张三', '李四') WHERE seq = 4",
+    tamper(db_url, "UPDATE audit_records SET detail = replace(detail, '张三', '李四') WHERE seq = 4",
            "DELETE FROM audit_records WHERE seq = 6")
-    result = run(db_path, "verify")
+    result = run(db_url, "verify")
     assert result.exit_code == 1
     assert "chain broken: 1 problem(s) in 5 records" in result.output
     assert f"seq 4 (id {records[3].id}, case C-1): edited" in result.output
-    result = run(db_path, "verify", "--anchor", head)
+    result = run(db_url, "verify", "--anchor", head)
     assert result.exit_code == 1 and "seq 6: anchor: the anchor names seq 6" in result.output
-    report = json.loads(run(db_path, "verify", "--json", "--anchor", head).output)
+    report = json.loads(run(db_url, "verify", "--json", "--anchor", head).output)
     assert report["ok"] is False and report["records"] == 5
     assert [(p["kind"], p["seq"]) for p in report["problems"]] == [("edited", 4), ("anchor", 6)]
-    result = run(db_path, "verify", "--anchor", "6")
+    result = run(db_url, "verify", "--anchor", "6")
     assert result.exit_code == 2 and "SEQ:HASH" in result.output
 
 
-def test_cli_on_an_empty_trail(db_path: Path) -> None:
-    result = run(db_path, "verify")
+def test_cli_on_an_empty_trail(db_url: str) -> None:
+    result = run(db_url, "verify")
     assert result.exit_code == 0 and "chain intact: 0 records" in result.output
-    assert json.loads(run(db_path, "verify", "--json").output) == {"ok": True, "records": 0, "head": None,
+    assert json.loads(run(db_url, "verify", "--json").output) == {"ok": True, "records": 0, "head": None,
                                                                    "problems": []}
-    assert run(db_path, "head").exit_code == 0
+    assert run(db_url, "head").exit_code == 0

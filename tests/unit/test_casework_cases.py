@@ -32,8 +32,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return open_store(f"sqlite:///{tmp_path / 'govauto.db'}")
+def store(store_url: str) -> Store:
+    return open_store(store_url)
 
 
 @pytest.fixture
@@ -159,3 +159,12 @@ def test_unknown_cases_and_mismatched_decisions(cases: CaseStore, store: Store, 
         cases.intake(case, decision=other, base_dir=tmp_path, actor="portal")
     with store.begin() as conn:
         assert len(conn.execute(select(case_versions)).all()) == 1
+
+
+def test_a_case_id_longer_than_the_store_keeps_is_refused_on_every_database(
+        cases: CaseStore, store: Store, runtime: govauto.Runtime, valid_case: dict[str, Any], tmp_path: Path) -> None:
+    """PostgreSQL refuses a text longer than its column where SQLite keeps it: govauto refuses it first, on both."""
+    with pytest.raises(CaseworkError, match="case_id has 101 characters, more than the 100"):
+        submit(cases, runtime, {**valid_case, "case_id": "C" * 101}, tmp_path, "approve")
+    longest = submit(cases, runtime, {**valid_case, "case_id": "C" * 100}, tmp_path, "approve")
+    assert cases.get("C" * 100).case_id == longest.case_id

@@ -51,8 +51,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return open_store(f"sqlite:///{tmp_path / 'govauto.db'}")
+def store(store_url: str) -> Store:
+    return open_store(store_url)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from govauto.testing.generate import generate_cases
 
 from ..conftest import ROOT
 
-PDF_KINDS = ("application_form", "lease", "property_certificate", "authorisation")
+PDF_KINDS = ("application_form", "lease", "property_certificate", "authorisation", "tax_clearance")
 IMAGE_KINDS = ("id_card_front", "id_card_back", "household_register")
 
 # Where each truth value is printed: the text its line starts the field with (the label).
@@ -54,6 +54,8 @@ LABELS: dict[str, dict[str, str]] = {
         "principal": "委托人：", "principal_id": "委托人：", "agent": "受托人：", "agent_id": "受托人：",
         "start": "委托期限：自", "end": "委托期限：自",
     },
+    "tax_clearance": {"taxpayer": "纳税人名称：", "taxpayer_id": "统一社会信用代码（纳税人识别号）：",
+                      "authority": "税务机关：", "date": "开具日期："},
 }
 
 

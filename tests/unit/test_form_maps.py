@@ -168,6 +168,20 @@ def test_the_built_in_map_loads_and_its_facts_exist(schema_for: Callable[[str], 
     assert robots["legacy_portal.establish"].source == str(BUILT_IN)
 
 
+@pytest.mark.parametrize("form", ["change", "deregister"])
+def test_the_built_in_change_and_deregister_maps_load_and_are_their_matters_robots(
+        schema_for: Callable[[str], Any], form: str) -> None:
+    path = BUILT_IN.with_name(f"legacy_portal_{form}.yaml")
+    robot = FormMapRobot.from_file(path)
+    assert (robot.id, robot.matter, robot.target) == (f"legacy_portal.{form}", f"sole_proprietor.{form}",
+                                                      "legacy_portal")
+    assert robot.check(schema_for(robot.matter)) == []
+    assert robot.map.search is not None and robot.map.search.receipt.pattern == robot.map.form.receipt.pattern
+    assert sum(step.submits for step in robot.map.form.submit) == 1
+    chosen = govauto.Runtime(load_entrypoints=False).robot_for(robot.matter)  # the matter names it
+    assert isinstance(chosen, FormMapRobot) and chosen.source == str(path)
+
+
 def test_typed_fill_mode(tmp_path: Path) -> None:
     typed = edit(MAP, ("form:\n  frame: main\n", "form:\n  frame: main\n  fill: typed\n"))
     assert read_form_map(write(tmp_path, typed)).form.fill == "typed"

@@ -107,11 +107,51 @@ def test_no_example_to_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert Runtime().compile(pack).pack.examples == [] and run_examples(pack) == []
 
 
-def test_walkthrough_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands of the guide's walkthrough (the console block after `<!-- walkthrough -->`) all succeed."""
+STEP = re.compile(r"<!-- walkthrough -->\n```console\n(?P<commands>.*?)^```$"
+                  r"|<!-- walkthrough-file: (?P<path>\S+) -->\n```yaml\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def test_walkthrough_from_nothing_to_a_reviewed_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's walkthrough, step by step in the order written: its commands (the console blocks after
+    `<!-- walkthrough -->`) all succeed, and its files (the yaml blocks after `<!-- walkthrough-file: PATH -->`) are
+    written where they say, into what the commands made. It ends with a review of the new matter's example."""
+    steps = list(STEP.finditer(GUIDE.read_text(encoding="utf-8")))
+    commands = [line[2:] for step in steps if step["commands"] for line in step["commands"].splitlines()
+                if line.startswith("$ ")]
+    assert [c.split()[1:3] for c in commands] == [["matter", "new"], ["pack", "new"], ["pack", "check"],
+                                                  ["pack", "test"], ["pack", "test"], ["--packs", "drafts"]]
+    assert sum(1 for step in steps if step["path"]) == 2, "the walkthrough adds a rule file and an example"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOVAUTO_PACKS", "")  # `govauto --packs` sets it; monkeypatch puts it back afterwards
+    outputs: list[str] = []
+    for step in steps:
+        if step["path"]:
+            target = tmp_path / step["path"]
+            assert target.parent.is_dir(), f"{step['path']}: the commands before it made no {target.parent}"
+            target.write_text(step["body"], encoding="utf-8")
+            continue
+        for line in step["commands"].splitlines():
+            if line.startswith("$ "):
+                code, output = _run(*shlex.split(line[2:])[1:])
+                assert code == 0, f"{line}\n{output}"
+                outputs.append(output)
+    pack = tmp_path / "drafts" / "food_stall" / "permit"
+    assert sorted(p.name for p in pack.iterdir()) == ["README.md", "examples", "matter.yaml", "pack.yaml", "rules",
+                                                      "test_pack_food_stall_permit.py"]
+    engines = len(Runtime().engines)
+    assert f"{2 * engines} passed, 0 failed" in outputs[3]  # the scaffold's two examples
+    assert f"{3 * engines} passed, 0 failed" in outputs[4]  # and the one the walkthrough added
+    review = outputs[5]
+    assert "FS-2026-000002" in review and "→ refer food_stall.permit 1.0.0" in review
+    assert "premises.area.too_large: 经营场所面积为25平方米" in review
+
+
+def test_the_installed_matter_commands_of_the_guide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands under "A new pack for an installed matter" succeed."""
     text = GUIDE.read_text(encoding="utf-8")
-    block = re.search(r"<!-- walkthrough -->\n```console\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
-    assert block is not None, "no walkthrough block in the guide"
+    section = text[text.index("## A new pack for an installed matter"):]
+    block = re.search(r"```console\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)
+    assert block is not None
     commands = [line[2:] for line in block[1].splitlines() if line.startswith("$ ")]
     assert [c.split()[:3] for c in commands] == [["govauto", "pack", "new"], ["govauto", "pack", "check"],
                                                 ["govauto", "pack", "test"]]

@@ -1,4 +1,5 @@
-"""The store, the job queue's transitions, the in-process worker loop, and the ops CLI (on temporary SQLite files)."""
+"""The store, the job queue's transitions, the in-process worker loop, and the ops CLI: each test that uses a
+database runs on SQLite and on PostgreSQL (the ``store_url`` fixture)."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ class Clock:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'govauto.db'}"
+def db_url(store_url: str) -> str:
+    return store_url
 
 
 @pytest.fixture
@@ -173,6 +174,28 @@ def test_submit_refuses_bad_arguments(queue: JobQueue) -> None:
         queue.submit("establish", " ", "C-1", {})
     with pytest.raises(JobError, match="max_attempts"):
         queue.submit("establish", "portal", "C-1", {}, max_attempts=0)
+
+
+def test_texts_longer_than_their_columns_are_refused_on_every_database(queue: JobQueue) -> None:
+    """PostgreSQL refuses a text longer than its column where SQLite keeps it: govauto refuses it first, on both."""
+    from govauto.errors import JobError
+
+    with pytest.raises(JobError, match="target has at most 100 characters, got 101"):
+        queue.submit("establish", "t" * 101, "C-1", {})
+    with pytest.raises(JobError, match="key has at most 255 characters"):
+        queue.submit("establish", "portal", "C-1", {}, key="k" * 256)
+    with pytest.raises(ValueError, match="error_kind has at most 94 characters"):
+        ExecutionResult("needs_review", error_kind="e" * 95)
+    with pytest.raises(ValueError, match="receipt has at most 255 characters"):
+        ExecutionResult("succeeded", receipt="R" * 256)
+    longest = submit(queue, "C" * 100, target="t" * 100, key="k" * 255)  # the limits themselves fit
+    with pytest.raises(JobError, match="1-64 characters"):
+        queue.add_event(longest.id, "e" * 65, 0)
+    queue.add_event(longest.id, "e" * 64, 0)
+    lease_one(queue, longest)
+    done = queue.finish(longest.id, "w", ExecutionResult("needs_review", error_kind="e" * 94, message="m"))
+    assert done.error_kind == "e" * 94
+    assert [t.reason for t in list_review_tasks(queue.store, job_id=longest.id)] == ["robot." + "e" * 94]
 
 
 def test_ids_sort_by_creation(queue: JobQueue) -> None:
@@ -733,12 +756,8 @@ def test_cli_worker_rejects_bad_options(db_url: str) -> None:
     assert bad_executor.exit_code == 2 and "cannot import tests.nothing" in bad_executor.output
 
 
-def test_a_job_that_may_have_submitted_never_ends_plain_failed(tmp_path: Path) -> None:
-    from govauto.jobs.model import ExecutionResult
-    from govauto.jobs.queue import JobQueue
-    from govauto.store import list_review_tasks, open_store
-
-    store = open_store(f"sqlite:///{tmp_path / 'j.db'}")
+def test_a_job_that_may_have_submitted_never_ends_plain_failed(db_url: str) -> None:
+    store = open_store(db_url)
     queue = JobQueue(store, backoff_base=0)
     job, _ = queue.submit("r", "t", "CASE-1", {}, max_attempts=1)
     leased = queue.lease("w", {"t": 1})

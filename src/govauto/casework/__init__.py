@@ -11,7 +11,8 @@ deadlines and notices to applicants (``docs/casework.md``)::
     queue.decide(task.id, "zhang", HumanDecision("correct", kept_findings=["name.suffix"]))
 
 Everything is stored in the project's database (:mod:`govauto.store`): ``case_versions`` and ``case_events``,
-``review_tasks`` with ``review_task_details`` and ``task_events``, ``users`` and ``user_groups``.
+``review_tasks`` with ``review_task_details`` and ``task_events``, ``users`` and ``user_groups``, and the API
+tokens of the systems that send cases (``api_tokens``, :class:`ApiTokens`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from govauto.casework.tasks import (
     TaskEvent,
     TaskStatus,
 )
+from govauto.casework.tokens import TOKEN_PREFIX, ApiToken, ApiTokens
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -55,7 +57,10 @@ __all__ = [
     "SUPERVISOR_ROLES",
     "SYSTEM_ACTOR",
     "TASK_STATUSES",
+    "TOKEN_PREFIX",
     "Accounts",
+    "ApiToken",
+    "ApiTokens",
     "CaseEvent",
     "CaseRecord",
     "CaseStatus",

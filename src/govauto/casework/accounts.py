@@ -161,6 +161,8 @@ class Accounts:
         group_names = self._valid_groups(groups)
         hashed = self._hash(password)
         shown = (display_name or "").strip() or name
+        if len(shown) > 200:
+            raise AccountError(f"a display name has at most 200 characters, got {len(shown)}")
         now = self._clock()
         try:
             with self.store.begin(write=True) as conn:

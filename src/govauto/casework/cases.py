@@ -206,13 +206,19 @@ class CaseStore:
         :param extractions: what was read from its materials.
         :param base_dir: where its relative material paths start (stored absolute).
         :param actor: who submitted it, e.g. ``user:li`` or ``portal``.
-        :raises CaseworkError: the decision is about another case or matter, or ``actor`` is empty.
+        :raises CaseworkError: the decision is about another case or matter, ``actor`` is empty, or the case id,
+            matter or actor is longer than the store keeps (100, 100 and 200 characters).
         """
         if decision.case_id != case.case_id or decision.matter != case.matter:
             raise CaseworkError(f"the decision is about case {decision.case_id!r} ({decision.matter}), not "
                                 f"{case.case_id!r} ({case.matter}): review this case and pass its own decision")
         if not isinstance(actor, str) or not actor.strip():
             raise CaseworkError("intake needs the actor who submitted the case (e.g. 'user:li' or 'portal')")
+        for what, value, most in (("case_id", case.case_id, 100), ("matter", case.matter, 100),
+                                  ("actor", actor.strip(), 200)):
+            if len(value) > most:  # the column's length: PostgreSQL would refuse it, SQLite not
+                raise CaseworkError(f"the case's {what} has {len(value)} characters, more than the {most} the store "
+                                    f"keeps: {value[:40]!r}…")
         values = {
             "case_id": case.case_id, "matter": case.matter,
             "status": OUTCOME_STATUS[decision.outcome],

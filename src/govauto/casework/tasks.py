@@ -27,6 +27,11 @@ Who may do what:
 
 The queue records decisions; carrying them out (the case's outcome, the notice, the robot job) is
 :mod:`govauto.decisions`' part.
+
+Several processes (web servers, the CLI, workers) can change tasks at once: every change reads the task with its
+row locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock, ``BEGIN IMMEDIATE``) and decides on
+what it read, so two reviewers never both claim one task (the second is told who holds it), and least-loaded
+choices wait for each other (an advisory lock on PostgreSQL), so two never pick from the same counts.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import Connection, Row, and_, case, func, insert, literal, not_, select, update
+from sqlalchemy import Connection, Row, and_, case, func, insert, literal, not_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -85,6 +90,7 @@ ESCALATION_PRIORITY_STEP = 10
 Confirmation = Literal["group", "supervisor"]
 
 _rt, _d = review_tasks, review_task_details
+_PG_WORKLOAD_LOCK = 7261749  # PostgreSQL advisory lock: least-loaded choices (7261746-8: migrations, leases, audit)
 _STATUS: ColumnElement[str] = case(
     (and_(_rt.c.status == "closed", _d.c.state != "decided"), literal("closed")), else_=_d.c.state)
 """A task's status: its details' state, unless ``review_tasks.status`` was closed without a decision (the case was
@@ -300,8 +306,8 @@ class ReviewQueue:
         :raises CaseworkError: an empty group, a negative time limit, reasons that are not texts.
         """
         reason_list = _texts(reasons, "reasons")
-        if not isinstance(group, str) or not group.strip():
-            raise CaseworkError(f"a task needs the reviewers' group that handles it, got {group!r}")
+        if not isinstance(group, str) or not group.strip() or len(group.strip()) > 100:
+            raise CaseworkError(f"a task needs the reviewers' group that handles it (1-100 characters), got {group!r}")
         if time_limit_days is not None and time_limit_days < 0:
             raise CaseworkError(f"time_limit_days cannot be negative, got {time_limit_days}")
         finding_list = [dict(f) for f in findings]
@@ -489,6 +495,7 @@ class ReviewQueue:
             if not reviewers:
                 raise CaseworkError(f"group {group!r} has no active member to assign task {task.id} to; add one "
                                     f"with Accounts.add_user(..., groups=[{group!r}]) or set_groups")
+            self._lock_workload(conn)
             loads = self._loads(conn, [u.username for u in reviewers])
             chosen = min(reviewers, key=lambda u: (loads[u.username], u.username))
             self._set(conn, task.id, now, state="assigned", assignee=chosen.username, group_name=group)
@@ -502,8 +509,8 @@ class ReviewQueue:
         :raises ReviewPermissionError: ``by`` is not a supervisor/admin (or :data:`SYSTEM_ACTOR`).
         :raises TaskStateError: the task is decided, closed or awaiting confirmation.
         """
-        if not isinstance(group, str) or not group.strip():
-            raise CaseworkError(f"route needs the group to move the task to, got {group!r}")
+        if not isinstance(group, str) or not group.strip() or len(group.strip()) > 100:
+            raise CaseworkError(f"route needs the group to move the task to (1-100 characters), got {group!r}")
 
         def change(conn: Connection, task: Task, now: datetime) -> None:
             actor = self._assigner(conn, by, task)
@@ -739,8 +746,17 @@ class ReviewQueue:
                        if u.role == "supervisor" and u.username != exclude]
         if not supervisors:
             return None
+        self._lock_workload(conn)
         loads = self._loads(conn, supervisors)
         return min(supervisors, key=lambda name: (loads[name], name))
+
+    @staticmethod
+    def _lock_workload(conn: Connection) -> None:
+        """Make least-loaded choices wait for each other until the choosing transaction commits, so that two never
+        read the same loads and pick the same person (PostgreSQL; on SQLite the write lock does it). Taken after the
+        task rows are locked, never before, so it cannot deadlock with :meth:`_change`."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_WORKLOAD_LOCK})
 
     @staticmethod
     def _loads(conn: Connection, usernames: Sequence[str]) -> dict[str, int]:

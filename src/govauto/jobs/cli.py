@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -29,10 +30,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from govauto.errors import ExecutorLoadError, GovautoError, JobError, JobNotFoundError, JobStateError, StoreError
+from govauto.errors import (
+    BrokerError,
+    ExecutorLoadError,
+    GovautoError,
+    JobError,
+    JobNotFoundError,
+    JobStateError,
+    StoreError,
+)
+from govauto.jobs.celery_runner import BROKER_URL_ENV, DEFAULT_BROKER_URL, DEFAULT_EXECUTOR_ROUTER
 from govauto.jobs.model import Job, JobArtifact, JobEvent, JobStatus
 from govauto.jobs.queue import JobQueue
-from govauto.jobs.runner import DEFAULT_EXECUTOR, LocalRunner, configure_worker_logging
+from govauto.jobs.runner import DEFAULT_EXECUTOR, JobRunner, LocalRunner, configure_worker_logging
 from govauto.privacy import mask_id_numbers
 from govauto.store import DATABASE_URL_ENV, open_store
 
@@ -403,6 +413,22 @@ class _PlainLines:
             print(line, flush=True)
 
 
+class Runner(StrEnum):
+    """Which runner ``govauto worker`` starts."""
+
+    LOCAL = "local"
+    CELERY = "celery"
+
+
+def _queues(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        fail(f"--queues {value!r}: name at least one queue, e.g. robots,extraction", 2)
+    return names
+
+
 def worker_command(
     concurrency: Annotated[int, typer.Option(help="Worker processes (one executor, e.g. one browser, each).",
                                              min=1)] = 1,
@@ -412,13 +438,18 @@ def worker_command(
     default_limit: Annotated[int, typer.Option(help="At most this many jobs at once for targets not in --limit.",
                                                min=0)] = 1,
     drain: Annotated[bool, typer.Option("--drain", help="Exit once no job is queued or running.")] = False,
-    executor: Annotated[str, typer.Option(metavar="MODULE:CALLABLE", help="What runs each job.")] = DEFAULT_EXECUTOR,
+    executor: Annotated[str | None, typer.Option(
+        metavar="MODULE:CALLABLE", help=f"What runs each job (default: {DEFAULT_EXECUTOR}; with --runner celery "
+        f"{DEFAULT_EXECUTOR_ROUTER}, which sends processing jobs to the pipeline and the rest to robots).",
+        show_default=False)] = None,
     lease_seconds: Annotated[float, typer.Option(
         help="A job whose worker is silent this long is taken up by another worker.", min=1.0)] = 300.0,
-    poll_interval: Annotated[float, typer.Option(help="Seconds between looks for work when idle.", min=0.05)] = 0.5,
+    poll_interval: Annotated[float | None, typer.Option(
+        help="Seconds between looks for work when idle (default 0.5; celery: between dispatcher passes, default 2).",
+        min=0.05, show_default=False)] = None,
     grace_seconds: Annotated[float, typer.Option(
-        help="After Ctrl-C or SIGTERM, how long running jobs may take to finish before they are handed back.",
-        min=0.0)] = 30.0,
+        help="After Ctrl-C or SIGTERM, how long running jobs may take to finish before they are handed back "
+        "(celery: after a second Ctrl-C or SIGQUIT; the first waits for them).", min=0.0)] = 30.0,
     artifacts_dir: Annotated[Path | None, typer.Option(
         "--artifacts-dir", help="Where attempts keep their files (default $GOVAUTO_HOME/artifacts).",
         show_default=False)] = None,
@@ -427,14 +458,37 @@ def worker_command(
         show_default=False)] = None,
     db: Annotated[str | None, typer.Option("--db", envvar=DATABASE_URL_ENV, help=_DB_HELP, show_default=False,
                                            show_envvar=False)] = None,
+    runner: Annotated[Runner, typer.Option(
+        help="local: worker processes on this machine, taking jobs from the database; celery: a Celery worker "
+        "fed by the broker (run one on each machine).")] = Runner.LOCAL,
+    broker: Annotated[str | None, typer.Option(
+        "--broker", envvar=BROKER_URL_ENV, metavar="URL", show_default=False, show_envvar=False,
+        help=f"celery: the broker (default ${BROKER_URL_ENV}, else {DEFAULT_BROKER_URL}; amqp://… for RabbitMQ).")]
+    = None,
+    queues: Annotated[str | None, typer.Option(
+        metavar="QUEUE,...", show_default=False,
+        help="celery: the queues to take jobs from (default: all; robots and extraction).")] = None,
+    dispatch: Annotated[bool, typer.Option(
+        "--dispatch/--no-dispatch", help="celery: send queued jobs to the broker from this worker.")] = True,
+    redispatch_after: Annotated[float, typer.Option(
+        help="celery: send a job again when its message is this old and it has not started (a lost message).",
+        min=1.0)] = 600.0,
+    visibility_timeout: Annotated[float, typer.Option(
+        help="celery: seconds before the broker delivers an unacknowledged message again; longer than the longest "
+        "job.", min=1.0)] = 7200.0,
 ) -> None:
-    """Run robot jobs in worker processes until Ctrl-C or SIGTERM (or, with --drain, until none is left).
+    """Run jobs in worker processes until Ctrl-C or SIGTERM (or, with --drain, until none is left).
 
-    The first Ctrl-C or SIGTERM stops taking jobs and lets running ones finish; a second one (or the grace
-    time running out) hands them back to the queue.
+    The first Ctrl-C or SIGTERM stops taking jobs and lets running ones finish; a second one (or, for the local
+    runner, the grace time running out) hands them back to the queue. With --runner celery the worker takes its
+    jobs from the broker and runs on as many machines as needed (docs/cluster.md).
     """
     limits = _parse_limits(limit or [])
-    if executor == DEFAULT_EXECUTOR:  # robots: each target's session limit from its robots, unless given here
+    if runner is Runner.LOCAL and (queues is not None or not dispatch):
+        option = "--queues" if queues is not None else "--no-dispatch"
+        fail(f"{option} is for --runner celery; the local runner takes its jobs from the database", 2)
+    chosen = executor or (DEFAULT_EXECUTOR if runner is Runner.LOCAL else DEFAULT_EXECUTOR_ROUTER)
+    if chosen in (DEFAULT_EXECUTOR, DEFAULT_EXECUTOR_ROUTER):  # robots: each target's session limit, unless given
         from govauto.robots.enqueue import robot_limits
         from govauto.runtime import Runtime
 
@@ -445,26 +499,48 @@ def worker_command(
         notify = notify or "govauto.robots.executor:notify_job_failed"
     bar = drain and out.is_terminal
     reporter: _ProgressBar | _PlainLines = _ProgressBar() if bar else _PlainLines()
-    configure_worker_logging(logging.WARNING if bar else logging.INFO)
+    level = logging.WARNING if bar else logging.INFO
+    configure_worker_logging(level)
     try:
         store = open_store(db)
     except StoreError as error:
         fail(str(error), 1)
     url = store.connect_url
     store.dispose()
-    runner = LocalRunner(url, executor, concurrency=concurrency, limits=limits, default_limit=default_limit,
-                         lease_seconds=lease_seconds, poll_interval=poll_interval, artifacts_root=artifacts_dir,
-                         drain=drain, on_progress=reporter.update, notify=notify, grace_seconds=grace_seconds,
-                         log_level=logging.WARNING if bar else logging.INFO)
+    run: JobRunner
+    if runner is Runner.CELERY:
+        from govauto.jobs.celery_runner import CeleryConfig, CeleryRunner
+
+        try:
+            config = CeleryConfig(
+                broker_url=broker or DEFAULT_BROKER_URL, store_url=url, executor=chosen, limits=limits,
+                robot_limits=False, default_limit=default_limit, lease_seconds=lease_seconds,
+                visibility_timeout=visibility_timeout, dispatch=dispatch, dispatch_interval=poll_interval or 2.0,
+                redispatch_after=redispatch_after,
+                artifacts_root=str(artifacts_dir.absolute()) if artifacts_dir is not None else None, notify=notify,
+                grace_seconds=grace_seconds)
+        except JobError as error:
+            fail(str(error), 2)
+        chosen_queues = _queues(queues)
+        unknown = [name for name in chosen_queues or () if name not in config.queues()]
+        if unknown:
+            fail(f"--queues: no job goes to {', '.join(unknown)}; the queues are {', '.join(config.queues())}", 2)
+        run = CeleryRunner(config, concurrency=concurrency, queues=chosen_queues, drain=drain,
+                           on_progress=reporter.update, log_level=level, quiet=bar)
+    else:
+        run = LocalRunner(url, chosen, concurrency=concurrency, limits=limits, default_limit=default_limit,
+                          lease_seconds=lease_seconds, poll_interval=poll_interval or 0.5, artifacts_root=artifacts_dir,
+                          drain=drain, on_progress=reporter.update, notify=notify, grace_seconds=grace_seconds,
+                          log_level=level)
     try:
         if isinstance(reporter, _ProgressBar):
             with reporter.progress:
-                runner.run()
+                run.run()
         else:
-            runner.run()
+            run.run()
     except ExecutorLoadError as error:
         fail(str(error), 2)
-    except (StoreError, JobError) as error:
+    except (StoreError, JobError, BrokerError) as error:
         fail(str(error), 1)
     if reporter.counts is not None:
         state = "no job is queued or running" if drain else "stopped"

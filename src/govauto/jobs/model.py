@@ -27,7 +27,12 @@ __all__ = [
     "JobEvent",
     "JobExecutor",
     "JobStatus",
+    "PROCESS_TASK",
 ]
+
+PROCESS_TASK = "pipeline.process"
+"""The ``robot`` field of a processing job (extraction and review run by a worker, :mod:`govauto.pipeline_executor`);
+every other job's ``robot`` is a robot id."""
 
 
 class JobStatus(StrEnum):
@@ -191,6 +196,11 @@ class ExecutionResult:
                 raise ValueError(f"artifact kind {kind!r} is not one of {', '.join(ARTIFACT_KINDS)}")
         if self.retry_after is not None and self.retry_after < 0:
             raise ValueError(f"retry_after must be >= 0 seconds, not {self.retry_after}")
+        if self.error_kind is not None and len(self.error_kind) > 94:  # review task reason: robot.<error_kind>
+            raise ValueError(f"error_kind has at most 94 characters, got {len(self.error_kind)}: "
+                             f"{self.error_kind[:40]!r}…")
+        if self.receipt is not None and len(self.receipt) > 255:
+            raise ValueError(f"a receipt has at most 255 characters, got {len(self.receipt)}: {self.receipt[:40]!r}…")
 
 
 class JobContext:

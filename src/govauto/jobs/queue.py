@@ -22,7 +22,9 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +33,12 @@ from sqlalchemy.exc import IntegrityError
 
 from govauto.audit import append as audit_append
 from govauto.errors import JobError, JobNotFoundError, JobStateError, LeaseLostError
-from govauto.jobs.model import ExecutionResult, Job, JobArtifact, JobEvent, JobStatus
+from govauto.jobs.model import PROCESS_TASK, ExecutionResult, Job, JobArtifact, JobEvent, JobStatus
 from govauto.store import Store
 from govauto.store.review import insert_review_task, new_id
 from govauto.store.schema import job_artifacts, job_events, jobs, review_tasks
 
-__all__ = ["JobQueue"]
+__all__ = ["JobQueue", "LeaseAttempt", "LeaseOutcome"]
 
 Q, R = JobStatus.QUEUED.value, JobStatus.RUNNING.value
 _LEASE_LOCK_KEY = 7261747  # PostgreSQL advisory lock that serialises leases (the per-target count must be exact)
@@ -45,6 +47,32 @@ _MAX_SKIPPED = 100
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class LeaseOutcome(StrEnum):
+    """How :meth:`JobQueue.lease_job` answered: whether the job was taken, and if not, why."""
+
+    LEASED = "leased"
+    FINAL = "final"
+    ENDED = "ended"
+    HELD = "held"
+    NOT_YET = "not_yet"
+    TARGET_FULL = "target_full"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class LeaseAttempt:
+    """The answer of :meth:`JobQueue.lease_job`: the outcome, the job as it is now, and for ``held`` and
+    ``not_yet`` the seconds until the job may be taken (``retry_in``)."""
+
+    outcome: LeaseOutcome
+    job: Job
+    retry_in: float | None = None
+
+    @property
+    def leased(self) -> bool:
+        return self.outcome is LeaseOutcome.LEASED
 
 
 class JobQueue:
@@ -74,6 +102,10 @@ class JobQueue:
     def __repr__(self) -> str:
         return f"JobQueue({self.store.display_url!r})"
 
+    def now(self) -> datetime:
+        """The queue's current time (aware UTC): what it stamps on jobs and events."""
+        return self._clock()
+
     # -- submitting and reading ---------------------------------------------------------------------------------
 
     def submit(self, robot: str, target: str, case_id: str, payload: Mapping[str, Any], *, key: str | None = None,
@@ -87,14 +119,20 @@ class JobQueue:
         :param priority: higher runs first.
         :returns: ``(job, created)``; ``created`` is false when the key's existing job is returned (whatever its
             status: a finished job is not run again, ops retry it).
-        :raises JobError: an empty name or ``max_attempts`` below 1.
+        :raises JobError: an empty name, a name longer than 100 characters or a key longer than 255, or
+            ``max_attempts`` below 1.
         """
         for name, value in (("robot", robot), ("target", target), ("case_id", case_id)):
             if not isinstance(value, str) or not value.strip():
                 raise JobError(f"cannot submit a job without a {name}: got {value!r}")
+            if len(value) > 100:  # the column's length: PostgreSQL would refuse it, SQLite not
+                raise JobError(f"a job's {name} has at most 100 characters, got {len(value)}: {value[:40]!r}…")
         if max_attempts < 1:
             raise JobError(f"max_attempts must be at least 1, got {max_attempts}")
         key = key if key is not None else f"{case_id}:{robot}"
+        if len(key) > 255:
+            raise JobError(f"an idempotency key has at most 255 characters, got {len(key)}: {key[:40]!r}…; pass a "
+                           "shorter key=")
         existing = self._by_key(key)
         if existing is not None:
             return existing, False
@@ -160,6 +198,12 @@ class JobQueue:
         counts.update({status: n for status, n in rows})
         return counts
 
+    def pending_by_target(self) -> dict[str, int]:
+        """How many jobs are queued or running, per target (targets with none are absent)."""
+        query = (select(jobs.c.target, func.count()).where(jobs.c.status.in_((Q, R))).group_by(jobs.c.target))
+        with self.store.begin() as conn:
+            return {target: n for target, n in conn.execute(query).all()}
+
     def wait_all(self, job_ids: Iterable[str], timeout: float = 60.0, poll: float = 0.2) -> builtins.list[Job]:
         """Wait until every job is final and return them in the given order.
 
@@ -197,13 +241,9 @@ class JobQueue:
         now = self._clock()
         expires = now + timedelta(seconds=lease_seconds)
         with self.store.begin(write=True) as conn:
-            if self.store.dialect == "postgresql":  # pragma: no cover - PostgreSQL arrives with its own issue
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEASE_LOCK_KEY})
-            running: dict[str, int] = dict(conn.execute(
-                select(jobs.c.target, func.count())
-                .where(jobs.c.status == R, jobs.c.lease_expires_at > now)
-                .group_by(jobs.c.target)).all())
-            full = {target for target, n in running.items() if n >= limits.get(target, default_limit)}
+            self._lock_leases(conn)
+            full = {target for target, n in self._running_counts(conn, now).items()
+                    if n >= limits.get(target, default_limit)}
             ready = or_(
                 and_(jobs.c.status == Q, or_(jobs.c.not_before.is_(None), jobs.c.not_before <= now)),
                 and_(jobs.c.status == R, jobs.c.lease_expires_at <= now),
@@ -222,22 +262,85 @@ class JobQueue:
                 row = conn.execute(query).first()
                 if row is None:
                     return None
-                job = Job.from_row(row)
-                if job.status is JobStatus.RUNNING:
-                    self._event(conn, job.id, "lease_expired", job.attempts, now, worker=job.lease_owner,
-                                expired_at=job.lease_expires_at, submit_uncertain=job.submit_uncertain)
-                    if self._end_abandoned(conn, job, now):
-                        continue
-                changed = conn.execute(
-                    update(jobs).where(jobs.c.id == job.id, jobs.c.status == job.status.value).values(
-                        status=R, lease_owner=worker_id, lease_expires_at=expires, attempts=job.attempts + 1,
-                        started_at=now, updated_at=now, not_before=None)).rowcount
-                if changed != 1:  # pragma: no cover - excluded by the lock; a guard, not a path
-                    continue
-                self._event(conn, job.id, "leased", job.attempts + 1, now, worker=worker_id,
-                            lease_expires_at=expires, submit_uncertain=job.submit_uncertain)
-                return self._get(conn, job.id)
+                taken = self._take(conn, Job.from_row(row), worker_id, now, expires)
+                if taken is not None:
+                    return taken
         return None
+
+    def lease_job(self, job_id: str, worker_id: str, limits: Mapping[str, int] | None = None,
+                  default_limit: int = 1, lease_seconds: float = 300.0) -> LeaseAttempt:
+        """Try to take one given job for ``worker_id`` (a task runner that was told "run job J", e.g. Celery).
+
+        The same rules as :meth:`lease`, for this job only, in one transaction: the job is taken when it is
+        queued and its ``not_before`` has passed, or running with an expired lease (event ``lease_expired``;
+        ``submit_uncertain`` kept), and its target has fewer running jobs with a live lease than its limit
+        (``limits[target]``, else ``default_limit``). The limit is counted in the database, so it holds across
+        every worker of every runner. Otherwise nothing changes and the answer says why and, when it can, how long
+        to wait:
+
+        - ``leased``: the job is ``running`` under ``worker_id`` until ``now + lease_seconds``;
+        - ``final``: it already finished (a duplicate or late delivery): nothing to do;
+        - ``ended``: its lease had expired and it must not run again (cancel requested, or attempts used up): it
+          was ended ``cancelled`` or ``failed`` (``worker_lost``) now;
+        - ``held``: another worker holds a live lease (e.g. a message delivered again after a worker died while
+          the dead worker's lease still runs); ``retry_in`` is the time until that lease expires;
+        - ``not_yet``: queued for a retry after back-off; ``retry_in`` is the time until ``not_before``;
+        - ``target_full``: its target has as many running jobs as its limit;
+        - ``paused``: its target's limit is 0.
+
+        :raises JobNotFoundError: no such job.
+        """
+        limits = dict(limits or {})
+        now = self._clock()
+        with self.store.begin(write=True) as conn:
+            self._lock_leases(conn)
+            job = self._get(conn, job_id, lock=True)
+            if job.is_final:
+                return LeaseAttempt(LeaseOutcome.FINAL, job)
+            if job.status is JobStatus.RUNNING and job.lease_expires_at is not None and job.lease_expires_at > now:
+                return LeaseAttempt(LeaseOutcome.HELD, job, (job.lease_expires_at - now).total_seconds())
+            if job.status is JobStatus.QUEUED and job.not_before is not None and job.not_before > now:
+                return LeaseAttempt(LeaseOutcome.NOT_YET, job, (job.not_before - now).total_seconds())
+            limit = limits.get(job.target, default_limit)
+            if limit <= 0:
+                return LeaseAttempt(LeaseOutcome.PAUSED, job)
+            if self._running_counts(conn, now, job.target).get(job.target, 0) >= limit:
+                return LeaseAttempt(LeaseOutcome.TARGET_FULL, job)
+            taken = self._take(conn, job, worker_id, now, now + timedelta(seconds=lease_seconds))
+            if taken is None:
+                return LeaseAttempt(LeaseOutcome.ENDED, self._get(conn, job_id))
+            return LeaseAttempt(LeaseOutcome.LEASED, taken)
+
+    def _lock_leases(self, conn: Connection) -> None:
+        """Serialise lease transactions, so that the per-target counts they read stay exact until they commit."""
+        if self.store.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEASE_LOCK_KEY})
+
+    def _running_counts(self, conn: Connection, now: datetime, target: str | None = None) -> dict[str, int]:
+        """Running jobs with a live lease, per target (of one target only when given)."""
+        query = (select(jobs.c.target, func.count())
+                 .where(jobs.c.status == R, jobs.c.lease_expires_at > now).group_by(jobs.c.target))
+        if target is not None:
+            query = query.where(jobs.c.target == target)
+        return {target: n for target, n in conn.execute(query)}
+
+    def _take(self, conn: Connection, job: Job, worker_id: str, now: datetime, expires: datetime) -> Job | None:
+        """Lease a ready job (queued, or running with an expired lease) to ``worker_id``; ``None`` when it was an
+        abandoned job that must not run again and was ended instead."""
+        if job.status is JobStatus.RUNNING:
+            self._event(conn, job.id, "lease_expired", job.attempts, now, worker=job.lease_owner,
+                        expired_at=job.lease_expires_at, submit_uncertain=job.submit_uncertain)
+            if self._end_abandoned(conn, job, now):
+                return None
+        changed = conn.execute(
+            update(jobs).where(jobs.c.id == job.id, jobs.c.status == job.status.value).values(
+                status=R, lease_owner=worker_id, lease_expires_at=expires, attempts=job.attempts + 1,
+                started_at=now, updated_at=now, not_before=None)).rowcount
+        if changed != 1:  # pragma: no cover - excluded by the lock; a guard, not a path
+            return None
+        self._event(conn, job.id, "leased", job.attempts + 1, now, worker=worker_id,
+                    lease_expires_at=expires, submit_uncertain=job.submit_uncertain)
+        return self._get(conn, job.id)
 
     def _end_abandoned(self, conn: Connection, job: Job, now: datetime) -> bool:
         """End an expired running job that must not run again; False when it may be re-leased."""
@@ -286,7 +389,12 @@ class JobQueue:
             return self._get(conn, job_id)
 
     def add_event(self, job_id: str, event: str, attempt: int, detail: Mapping[str, Any] | None = None) -> None:
-        """Append an event of the executor's own to the job's history."""
+        """Append an event of the executor's own to the job's history.
+
+        :raises JobError: an event name longer than 64 characters.
+        """
+        if not isinstance(event, str) or not event.strip() or len(event) > 64:
+            raise JobError(f"a job event is named by 1-64 characters, got {event!r}")
         now = self._clock()
         with self.store.begin(write=True) as conn:
             self._get(conn, job_id)
@@ -365,6 +473,12 @@ class JobQueue:
                        now: datetime) -> None:
         """The case's audit trail learns the receipt, or that the robot could not enter the case (same transaction)."""
         status = values.get("status")
+        if job.robot == PROCESS_TASK:  # its success is in the case's intake, extraction and review records
+            if status in (JobStatus.FAILED.value, JobStatus.NEEDS_REVIEW.value):
+                audit_append(conn, "processing_failed", actor=f"job:{job.id}", case_id=job.case_id, at=now,
+                             detail={"job": job.id, "status": status, "error_kind": result.error_kind,
+                                     "message": result.message})
+            return
         if status == JobStatus.SUCCEEDED.value:
             audit_append(conn, "robot_receipt", actor=f"robot:{job.robot}", case_id=job.case_id, at=now,
                          detail={"job": job.id, "receipt": result.receipt, "reconciled": result.reconciled,

@@ -195,12 +195,14 @@ def _run_one(queue: JobQueue, executor: JobExecutor, job: Job, worker_id: str, a
     return final
 
 
-def _drained(queue: JobQueue) -> bool:
+def _drained(queue: JobQueue, limits: Mapping[str, int] | None = None, default_limit: int = 1) -> bool:
+    """No job is queued or running that this worker could run (jobs of paused targets, limit 0, do not count)."""
     try:
-        counts = queue.counts()
+        pending = queue.pending_by_target()
     except StoreError:
         return False
-    return counts[JobStatus.QUEUED] == 0 and counts[JobStatus.RUNNING] == 0
+    limits = limits or {}
+    return not any(n and limits.get(target, default_limit) > 0 for target, n in pending.items())
 
 
 def run_worker(store_url: str, executor_factory: str | Callable[[], JobExecutor], worker_id: str | None = None, *,
@@ -256,7 +258,7 @@ def run_worker(store_url: str, executor_factory: str | Callable[[], JobExecutor]
                 stop_flag.wait(max(poll_interval, 1.0))
                 continue
             if job is None:
-                if drain and _drained(queue):
+                if drain and _drained(queue, limits, default_limit):
                     break
                 stop_flag.wait(poll_interval)
                 continue

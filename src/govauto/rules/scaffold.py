@@ -1,8 +1,15 @@
-"""Starting a new rule pack: ``govauto pack new MATTER`` (for rule authors; no Python needed).
+"""Starting a new matter and a new rule pack: ``govauto matter new`` and ``govauto pack new`` (for rule authors; no
+Python needed).
+
+:func:`new_matter` writes a commented ``matter.yaml`` (:mod:`govauto.matterfile`) that is valid as it is: a small
+case contract with an example value on each field, to change into the matter's own.
 
 :func:`new_pack` writes a pack directory that passes ``govauto pack check`` and ``govauto pack test`` at once:
 ``pack.yaml``, one real commented rule over a fact of the matter's case contract, two example cases (copied from
-an installed pack of the same matter, when one has an ``approve`` example), a pytest file and a README skeleton.
+an installed pack of the same matter, when one has an ``approve`` example, else made from the field examples of
+the matter's ``matter.yaml``), a pytest file and a README skeleton. The matter is an installed one, or the one
+declared in a ``matter.yaml`` where the pack is written (``govauto matter new`` then ``govauto pack new`` with the
+same ``--dir`` put both files in one directory).
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from typing import Any
 import yaml
 from pydantic import AfterValidator, BaseModel
 
-from govauto.errors import CaseError, GovautoError
+from govauto.errors import CaseError, GovautoError, UnknownMatterError
+from govauto.matterfile import MATERIAL_KINDS, MATTER_FILE, read_matter
 from govauto.matters import Matter
 from govauto.model import CHINA, CaseEnvelope
 from govauto.rules.pack import RULE_ID, Example
@@ -31,6 +39,132 @@ BASIS_TODO = "【待填写 TODO】法律依据：请替换为法规名称及条�
 
 class PackExistsError(GovautoError):
     """The directory ``govauto pack new`` would write to already exists (and ``force`` was not given)."""
+
+
+class MatterExistsError(GovautoError):
+    """The ``matter.yaml`` ``govauto matter new`` would write already exists (and ``force`` was not given)."""
+
+
+DEFAULT_MATERIALS = ("application_form", "id_card")
+"""The materials ``govauto matter new`` requires unless told otherwise."""
+
+
+def new_matter(matter_id: str, title: str, directory: Path | str = "rules", *, pack_id: str | None = None,
+               time_limit_days: int | None = None, materials: tuple[str, ...] | list[str] = DEFAULT_MATERIALS,
+               robot: str | None = None, force: bool = False) -> Path:
+    """Write ``<directory>/<matter id with dots as slashes>/matter.yaml`` and return its path.
+
+    The file declares the matter with a small case contract (an applicant, a phone number, premises, a business
+    scope), every key commented and every field with an example, so that it is valid at once and ``govauto pack
+    new MATTER --dir <directory>`` writes a passing pack beside it. The author then changes the fields into the
+    matter's own.
+
+    :param title: the matter's official name, e.g. ``食品摊贩登记``.
+    :param pack_id: the rule pack that reviews it (default: the matter id).
+    :param time_limit_days: the legal time limit in working days (default: left empty, marked TODO).
+    :param materials: the material kinds every application must include.
+    :param robot: the id of the robot that enters approved cases into the target system (default: none).
+    :param force: replace an existing matter.yaml.
+    :raises GovautoError: an id that is not lowercase words joined by dots, an empty title, an unknown material
+        kind or a time limit below 1.
+    :raises MatterExistsError: the file exists and ``force`` is false.
+    """
+    for what, value in (("matter id", matter_id), ("pack id", pack_id), ("robot id", robot)):
+        if value is not None and not RULE_ID.match(value):
+            raise GovautoError(f"the {what} {value!r} must be lowercase words joined by dots, like food_stall.permit")
+    if not title.strip():
+        raise GovautoError("the title must not be empty: the matter's official name, e.g. 食品摊贩登记")
+    unknown = [kind for kind in materials if kind not in MATERIAL_KINDS]
+    if unknown:
+        raise GovautoError(f"unknown material kind(s) {', '.join(unknown)} (known: {', '.join(MATERIAL_KINDS)})")
+    if time_limit_days is not None and time_limit_days < 1:
+        raise GovautoError(f"the time limit is a number of working days of at least 1, got {time_limit_days}")
+    target = Path(directory, *matter_id.split(".")) / MATTER_FILE
+    if target.exists() and not force:
+        raise MatterExistsError(f"{target} already exists: edit it, choose another --dir, or pass --force to "
+                                "replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _write(target, _matter_yaml(matter_id, title.strip(), pack_id or matter_id, time_limit_days,
+                                list(dict.fromkeys(materials)), robot))
+    read_matter(target)  # what was written must be valid: a bug here must not reach a rule author
+    return target
+
+
+def _matter_yaml(matter_id: str, title: str, pack_id: str, time_limit_days: int | None, materials: list[str],
+                 robot: str | None) -> str:
+    limit = str(time_limit_days) if time_limit_days is not None else \
+        "null        # TODO: the legal time limit (法定办结时限) in working days, e.g. 5"
+    robot_line = _q(robot) if robot else "null        # the robot (a form map's id) that enters approved cases"
+    return f"""\
+# {title}: a matter declared without Python. Written by `govauto matter new`; the format is explained in
+# docs/rule-authors.md ("Declare a matter: matter.yaml"). `govauto matter check` checks it; so does
+# `govauto pack check` on the pack beside it.
+id: {_q(matter_id)}
+title: {_q(title)}
+# The rule pack that reviews the matter's cases (its pack.yaml has this id);
+# `govauto pack new {matter_id}` writes one beside this file.
+pack: {_q(pack_id)}
+time_limit_days: {limit}
+# The materials every application must include, among:
+# {', '.join(MATERIAL_KINDS)}.
+required_materials: [{', '.join(materials)}]
+robot: {robot_line}
+
+# The case contract: what a case of this matter holds besides what every case holds (matter, case_id,
+# submitted_at, authority, materials). Rules read these fields as facts (applicant.name, premises.area ...),
+# and `govauto schema case --matter {matter_id}` prints the contract as JSON Schema for the systems that
+# send cases.
+#
+# Each field has a type: string, integer, number, boolean, date, datetime, enum (values: [...]), division (a
+# 6-digit GB/T 2260 code), person (name and id_number), list (items: ...) or object (fields: ...), and optionally:
+#   required: true      a case without it does not fit the contract and is sent back to the system that sent it
+#                       (exit code 2, HTTP 422). Leave it out for what an applicant may forget: a rule with
+#                       missing(...) then tells them to bring it (补正).
+#   description: ...    what the field means, for people (shown in the JSON Schema)
+#   example: ...        an example value; `govauto pack new` builds its example cases from them
+#   default: ...        the value of an optional field left out
+#   string: pattern (a regular expression that must match; anchor it with ^...$), min_length, max_length
+#   integer, number: minimum, maximum     list: min_items, max_items
+# Field names are lowercase letters, digits and _. Replace the fields below with the matter's own.
+fields:
+  applicant:
+    type: person
+    required: true
+    description: 申请人（经营者）
+    example: {{name: 张三, id_number: "110101199003071233"}}
+  phone:
+    type: string
+    description: 联系电话（大陆手机号码）
+    pattern: '^1[3-9]\\d{{9}}$'
+    example: "13800138000"
+  premises:
+    type: object
+    required: true
+    description: 经营场所
+    fields:
+      address: {{type: string, description: 地址, example: 广东省深圳市南山区南山大道100号}}
+      division: {{type: division, required: true, description: 所在地行政区划代码, example: "440305"}}
+      kind:
+        type: enum
+        values: [commercial, residential, stall]
+        required: true
+        description: 场所类型：商业用房、住宅、摊位
+        example: stall
+      area: {{type: number, minimum: 0, description: 面积（平方米）, example: 6}}
+  scope:
+    type: list
+    items: {{type: string}}
+    description: 经营范围（规范表述）
+    example: [预包装食品销售]
+
+# Facts a plugin computes for every case (hook govauto_enrich_facts; that needs Python), by name and meaning:
+derived_facts: {{}}
+# Fields read from the materials that must equal a declared fact (a value read with low confidence that equals it
+# is confirmed), e.g. id_card_front.name: applicant.name
+confirmations:
+  id_card_front.name: applicant.name
+  id_card_front.id_number: applicant.id_number
+"""
 
 
 @dataclass(frozen=True)
@@ -59,26 +193,29 @@ def new_pack(runtime: Runtime, matter_id: str, directory: Path | str = "rules", 
     :param effective_from: the first day the pack applies (default: today, China date).
     :param title: the pack's title (default: the matter's title).
     :param force: write into an existing directory, replacing the files this function writes (others are kept).
-    :raises UnknownMatterError: no installed plugin registers ``matter_id`` (the message lists those that do).
+    When the matter is not installed, its ``matter.yaml`` is looked for in the pack's directory and in
+    ``<directory>/<matter id with dots as slashes>`` (where ``govauto matter new`` writes it) and registered in
+    ``runtime``. A target directory holding only that ``matter.yaml`` is written into.
+
+    :raises UnknownMatterError: no installed plugin registers ``matter_id`` and no matter.yaml declares it (the
+        message lists the installed matters).
+    :raises MatterError: the matter.yaml found is invalid.
     :raises PackExistsError: the target directory exists and ``force`` is false.
     :raises GovautoError: ``pack_id`` is not a dotted lowercase id, or ``version`` is empty.
     """
-    matter = runtime.matters.get(matter_id)
-    if matter is None:
-        runtime.schema_for(matter_id)  # raises UnknownMatterError listing the installed matters
-        raise AssertionError("unreachable")
     pack_id = pack_id or matter_id
     if not RULE_ID.match(pack_id):
         raise GovautoError(f"pack id {pack_id!r} must be lowercase words joined by dots, like {matter_id!r}")
     if not version.strip():
         raise GovautoError("the version must not be empty")
-    effective_from = effective_from or dt.datetime.now(CHINA).date()
     target = Path(directory, *pack_id.split("."))
-    if target.exists() and not force:
+    matter = _find_matter(runtime, matter_id, [target, Path(directory, *matter_id.split("."))])
+    effective_from = effective_from or dt.datetime.now(CHINA).date()
+    if target.exists() and not force and any(p.name != MATTER_FILE for p in target.iterdir()):
         raise PackExistsError(f"{target} already exists: choose another --dir or --id, or pass --force to write "
                               "into it (replacing the files `pack new` writes)")
 
-    source = _approve_example(runtime, matter_id)
+    source = _approve_example(runtime, matter_id) or _declared_example(matter, effective_from)
     field = _pick_field(runtime, matter, source.case if source else None)
     rule_id = f"{field.path}.missing" if RULE_ID.match(f"{field.path}.missing") else "first_rule.missing"
 
@@ -94,6 +231,35 @@ def new_pack(runtime: Runtime, matter_id: str, directory: Path | str = "rules", 
     _write(target / "README.md", _readme(target, pack_id, version, matter, title or matter.title, effective_from,
                                          field, rule_id, examples, source, test_file))
     return target
+
+
+def _find_matter(runtime: Runtime, matter_id: str, places: list[Path]) -> Matter:
+    """The installed matter, else the one declared in a matter.yaml in one of ``places`` (registered in
+    ``runtime``)."""
+    matter = runtime.matters.get(matter_id)
+    if matter is not None:
+        return matter
+    for place in places:
+        if (place / MATTER_FILE).is_file():
+            declared = read_matter(place / MATTER_FILE)
+            if declared.matter.id == matter_id:
+                return runtime.register_matter_file(place / MATTER_FILE)
+    installed = ", ".join(sorted(runtime.matters)) or "none"
+    looked = " or ".join(str(p / MATTER_FILE) for p in dict.fromkeys(places))
+    raise UnknownMatterError(f"no installed plugin handles matter {matter_id!r} (installed: {installed}) and no "
+                             f"{looked} declares it: declare it first with `govauto matter new {matter_id} --title "
+                             "...` (same --dir), or check the matter id")
+
+
+def _declared_example(matter: Matter, effective_from: dt.date) -> Example | None:
+    """An ``approve`` example made from the field examples of the matter's matter.yaml (``None`` for a matter
+    defined in Python, or when the examples do not make a valid case)."""
+    if matter.source is None:
+        return None
+    case, _problems = read_matter(matter.source).example_case(effective_from)
+    if case is None:
+        return None
+    return Example("approve_example", str(matter.source), 1, case, "approve", [])
 
 
 def _write(path: Path, text: str) -> None:
@@ -244,7 +410,7 @@ def _write_examples(runtime: Runtime, directory: Path, source: Example, field: _
         case["submitted_at"] = f"{effective_from.isoformat()}T09:30:00+08:00"
         note = (f"# submitted_at was moved to {effective_from} (the pack's effective_from), so that the pack is in "
                 "force for the case.\n")
-    origin = f"# Copied by `govauto pack new` from {_origin(source)}.\n{note}"
+    origin = f"# {_origin(source, capital=True)}.\n{note}"
     approve = source.name if source.name.startswith("approve") else f"approve_{source.name}"
     correct = f"correct_{rule_id.replace('.', '_')}"
     blank = _blanked(case, field)
@@ -262,10 +428,19 @@ def _write_examples(runtime: Runtime, directory: Path, source: Example, field: _
     return list(documents)
 
 
-def _origin(source: Example) -> str:
-    """Where an example was copied from: its pack directory's last two parts and its file name."""
+def _origin(source: Example, capital: bool = False) -> str:
+    """Where an example came from: copied from an installed pack's example (its pack directory's last two parts and
+    its file name), or made from the field examples of a matter.yaml."""
     path = Path(source.file)
-    return "/".join((*path.parts[-4:-2], "examples", path.name))
+    if path.name == MATTER_FILE:
+        try:
+            shown = path.relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            shown = str(path)
+        text = f"made by `govauto pack new` from the field examples of {shown}"
+    else:
+        text = "copied by `govauto pack new` from " + "/".join((*path.parts[-4:-2], "examples", path.name))
+    return text[0].upper() + text[1:] if capital else text
 
 
 def _test_py(pack_id: str) -> str:
@@ -304,12 +479,15 @@ def _readme(target: Path, pack_id: str, version: str, matter: Matter, title: str
         example_text = "\n".join(f"| `examples/{name}.yaml` | {outcome} |"
                                  for name, outcome in zip(examples, ("approve", f"correct (`{rule_id}`)"), strict=True))
         example_text = ("| example | expects |\n|---|---|\n" + example_text
-                        + f"\n\nBoth were copied from {_origin(source)}. Add one example per outcome "
+                        + f"\n\nThe approve case was {_origin(source)}. Add one example per outcome "
                           "and one per rule that can fire.")
     else:
-        example_text = ("TODO: no installed pack of this matter has an `approve` example to copy, so none was "
-                        f"written. Write `examples/*.yaml` (`case:` as in the case contract, `govauto schema case "
-                        f"--matter {matter.id}`, and `expect:`): one per outcome and one per rule that can fire.")
+        example_text = ("TODO: no installed pack of this matter has an `approve` example to copy"
+                        + (f", and the field examples of {matter.source} do not make a valid case (give each "
+                           "required field an `example:`)" if matter.source is not None else "")
+                        + f", so none was written. Write `examples/*.yaml` (`case:` as in the case contract, "
+                        f"`govauto schema case --matter {matter.id}`, and `expect:`): one per outcome and one per rule "
+                        "that can fire.")
     return f"""\
 # {title} (`{pack_id}`)
 
@@ -350,8 +528,10 @@ pytest {target.as_posix()}                # the same through pytest ({test_file}
 
 ## Putting the pack in use
 
-`govauto pack check` and `govauto pack test` need no registration. To review real cases with the pack, a plugin
-registers its directory (hook `govauto_register_rule_packs`). If a pack with the same id is already installed,
-give this one a new `version` and an `effective_from` after the last day of the installed one (whose
-`effective_until` must be set), or two versions would be in force on the same days and both would be refused.
+`govauto pack check` and `govauto pack test` need no registration. To review real cases with the pack, put the
+directory it is under on the packs path (`govauto --packs DIR ...`, or `GOVAUTO_PACKS=DIR` for `govauto serve`),
+or have a plugin register its directory (hook `govauto_register_rule_packs`); a `matter.yaml` beside `pack.yaml`
+is installed with it. A pack on the packs path replaces a plugin's pack with the same id. Versions of one pack
+must not be in force on the same days: give a new version its own `version` and an `effective_from` after the
+last day of the one before (whose `effective_until` must be set), or both would be refused.
 """

@@ -1,11 +1,13 @@
-"""The database: cases' jobs, their history and artifacts, review tasks.
+"""The database: cases' jobs, their history and artifacts, review tasks, the audit trail, casework.
 
-SQLAlchemy Core on SQLite by default (one file, ``$GOVAUTO_HOME/govauto.db``) and, later, PostgreSQL with the same
-schema::
+SQLAlchemy Core on SQLite by default (one file, ``$GOVAUTO_HOME/govauto.db``) or on PostgreSQL
+(``postgresql://user:password@host/dbname``, psycopg 3), with the same schema, made and changed by the Alembic
+migrations in :mod:`govauto.store.migrate`::
 
     from govauto.store import open_store
 
-    store = open_store()                       # $GOVAUTO_DATABASE_URL, else sqlite:///.govauto/govauto.db
+    store = open_store()                       # $GOVAUTO_DATABASE_URL, else sqlite:///.govauto/govauto.db;
+                                               # the schema is brought to the newest revision
     with store.begin(write=True) as conn:      # one transaction; writers take SQLite's lock up front
         conn.execute(...)
 """

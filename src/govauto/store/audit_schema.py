@@ -4,23 +4,23 @@
 the first record) and ``hash`` the SHA-256 of the record's canonical form, every column but ``hash`` included.
 Only :mod:`govauto.audit` writes the table.
 
-On SQLite two triggers refuse ``UPDATE`` and ``DELETE`` on the table, so no application code changes a record by
-mistake. They are a guard against accidents, not against someone with write access to the file (who can drop
-them): the hash chain is what detects that (``govauto audit verify``).
+Triggers refuse ``UPDATE`` and ``DELETE`` on the table (on PostgreSQL ``TRUNCATE`` too), so no application code
+changes a record by mistake: the statement fails with an ``IntegrityError`` carrying :data:`APPEND_ONLY_MESSAGE`.
+The migrations create them (revision ``0001``, :mod:`govauto.store.migrate`). They are a guard against accidents,
+not against someone with write access to the database (who can drop them): the hash chain is what detects that
+(``govauto audit verify``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Column, Connection, Index, Integer, String, Table, event
+from sqlalchemy import Column, Index, Integer, String, Table
 
 from govauto.store.schema import JSONText, UTCDateTime, metadata
 
 __all__ = ["APPEND_ONLY_MESSAGE", "audit_records"]
 
 APPEND_ONLY_MESSAGE = "audit records are append-only: they are never updated or deleted"
-"""The error SQLite raises when a statement tries to change or delete an audit record."""
+"""The error the database raises when a statement tries to change or delete an audit record."""
 
 audit_records = Table(
     "audit_records",
@@ -40,12 +40,3 @@ audit_records = Table(
 )
 Index("ix_audit_records_case_id_seq", audit_records.c.case_id, audit_records.c.seq)
 
-
-@event.listens_for(audit_records, "after_create")
-def _append_only(_table: Table, conn: Connection, **_kw: Any) -> None:
-    """On SQLite, triggers that refuse ``UPDATE`` and ``DELETE`` on the table (created with the table)."""
-    if conn.dialect.name != "sqlite":  # pragma: no cover - PostgreSQL arrives with its own issue
-        return
-    for operation in ("UPDATE", "DELETE"):
-        conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS audit_records_no_{operation.lower()} BEFORE {operation} "
-                             f"ON audit_records BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END")

@@ -10,6 +10,8 @@
 - ``task_events``: the append-only history of every task transition (who, when, what).
 - ``users`` and ``user_groups``: reviewer accounts (argon2id password hashes only, never a password) and the
   groups each one reviews for.
+- ``api_tokens``: the bearer tokens of the systems that send cases to ``POST /api/cases`` (SHA-256 of each token
+  only, never a token).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Tabl
 
 from govauto.store.schema import JSONText, UTCDateTime, metadata
 
-__all__ = ["case_events", "case_versions", "review_task_details", "task_events", "user_groups", "users"]
+__all__ = ["api_tokens", "case_events", "case_versions", "review_task_details", "task_events", "user_groups",
+           "users"]
 
 case_versions = Table(
     "case_versions",
@@ -116,3 +119,19 @@ user_groups = Table(
     Column("group_name", String(100), primary_key=True),
 )
 Index("ix_user_groups_group_name", user_groups.c.group_name)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="public id (tok_...): listed, named in the audit, revoked by"),
+    Column("name", String(64), nullable=False, comment="the client system the token is for, e.g. intake-portal"),
+    Column("token_hash", String(64), nullable=False, unique=True,
+           comment="SHA-256 (hex) of the token; never the token itself"),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, comment="null: does not expire"),
+    Column("last_used_at", UTCDateTime, comment="updated at most once a minute"),
+    Column("revoked_at", UTCDateTime, comment="null while the token is valid"),
+    comment="API tokens of integrators (govauto users token ...)",
+)
+Index("ix_api_tokens_name", api_tokens.c.name)

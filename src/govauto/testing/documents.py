@@ -1,9 +1,16 @@
-"""Synthetic application materials for 个体工商户设立登记: forms, ID cards, leases and the like, rendered from a case.
+"""Synthetic application materials for 个体工商户设立, 变更 and 注销登记: forms, ID cards, leases and the like, rendered
+from a case.
 
 Tests, examples and benchmarks of the extractors need materials that look like what applicants upload, without
 any real personal data. :func:`generate_document` renders one document from a case mapping (the case contract
 dict, see :mod:`govauto.model`); :func:`generate_materials` renders the documents a case needs. Every document
 is marked 样本 (SAMPLE) and comes with its *truth*: the field values printed on it, by field name.
+
+The person on the documents is the case's ``applicant`` (设立) or its registered ``operator`` (变更, 注销). The
+application form of a 变更 or 注销 case is the same 个体工商户登记申请书 with its 变更 or 注销 part: the registered
+business (统一社会信用代码), then the changes (原登记内容 → 变更后内容), or the kind of 注销, its reason and the
+operator's 承诺; a change of premises gets a lease (or property certificate) of the new premises, a change to
+家庭经营 a household register, and an agent an authorisation for the matter.
 
 Output is reproducible: the same case, kind, variant and seed give byte-identical files. Values the case lacks
 (a lessor, a premises address, ...) are invented from the seed, the same way for every kind and variant, so an
@@ -54,7 +61,7 @@ VARIANTS = ("clean", "scanned", "photographed")
 
 KINDS = (
     "application_form", "id_card_front", "id_card_back", "lease", "property_certificate", "household_register",
-    "authorisation",
+    "authorisation", "tax_clearance",
 )
 """The kinds of document this module renders."""
 
@@ -66,6 +73,7 @@ MATERIAL_KINDS: dict[str, str] = {
     "property_certificate": "premises_proof",
     "household_register": "family_relation_proof",
     "authorisation": "authorisation",
+    "tax_clearance": "other",
 }
 """The case material kind (``materials[].kind``) each document kind serves."""
 
@@ -78,10 +86,21 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "property_certificate": ("owner", "address", "unit_number", "area"),
     "household_register": ("name", "relation", "id_number"),
     "authorisation": ("principal", "principal_id", "agent", "agent_id", "start", "end"),
+    "tax_clearance": ("taxpayer", "taxpayer_id", "authority", "date"),
 }
-"""The truth keys of each kind. A family-run application form also has ``family_members`` (names joined by 、)."""
+"""The truth keys of each kind. A family-run application form also has ``family_members`` (names joined by 、); the
+application forms of 变更 and 注销 cases have the keys of :data:`APPLICATION_FORM_FIELDS` instead."""
 
-DATE_FIELDS = frozenset({"birth", "date", "start", "end", "valid_from", "valid_until"})
+APPLICATION_FORM_FIELDS: dict[str, tuple[str, ...]] = {
+    "sole_proprietor.establish": FIELDS["application_form"],
+    "sole_proprietor.change": ("name", "id_number", "phone", "business_name", "uscc", "changes", "date"),
+    "sole_proprietor.deregister": ("name", "id_number", "phone", "business_name", "uscc", "procedure", "reason",
+                                   "commitments", "date"),
+}
+"""The truth keys of the application form of each matter. ``changes`` is every change as ``事项：原→新`` joined
+by ；, ``commitments`` the 承诺 made (their numbers, joined by 、); a 简易注销 form also has ``pushed_on``."""
+
+DATE_FIELDS = frozenset({"birth", "date", "start", "end", "valid_from", "valid_until", "pushed_on"})
 """Truth keys whose values are ISO dates (``valid_until`` may also be 长期)."""
 
 WATERMARK = "样本"
@@ -89,7 +108,7 @@ WATERMARK = "样本"
 
 FORMATS = ("pdf", "png", "jpeg")
 
-_PDF_KINDS = frozenset({"application_form", "lease", "property_certificate", "authorisation"})
+_PDF_KINDS = frozenset({"application_form", "lease", "property_certificate", "authorisation", "tax_clearance"})
 _SUFFIX = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg"}
 _SUFFIX_FORMAT = {".pdf": "pdf", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 _RASTER_DPI = 200
@@ -201,20 +220,24 @@ def generate_materials(
     """Render the documents ``case`` needs into ``out_dir`` (created if missing), one file per kind.
 
     Always the application form and both sides of the operator's ID card; a lease for physical (not online)
-    premises, or a property certificate when the premises proof is ``ownership``; a household register page for
-    a family business (``organisation: family``); an authorisation letter when there is an agent.
-    ``overrides`` is by kind: ``{"lease": {"lessee": "李四"}}``.
+    premises, or a property certificate when the premises proof is ``ownership`` (for a 变更 case: its new
+    premises); a household register page for a family business (``organisation: family``, or a change to it);
+    an authorisation letter when there is an agent; the tax authority's 清税证明 for a 普通注销 with
+    ``tax_clearance: true`` (material kind ``other``). ``overrides`` is by kind: ``{"lease": {"lessee": "李四"}}``.
 
     :raises ValueError: for an unknown variant, or an override of a kind the case does not need.
     """
     kinds = ["application_form", "id_card_front", "id_card_back"]
-    physical = [p for p in _list(_map(case.get("business")).get("premises")) if _text(p.get("kind")) != "online"]
+    physical = [p for p in _premises(case) if _text(p.get("kind")) != "online"]
     if physical:
         kinds.append("property_certificate" if _text(physical[0].get("proof")) == "ownership" else "lease")
-    if _text(case.get("organisation")) == "family":
+    if _organisation(case) == "family":
         kinds.append("household_register")
     if isinstance(case.get("agent"), Mapping):
         kinds.append("authorisation")
+    if (_matter(case) == "sole_proprietor.deregister" and _text(case.get("procedure")) == "ordinary"
+            and case.get("tax_clearance") is True):
+        kinds.append("tax_clearance")
     overrides = overrides or {}
     unused = sorted(set(overrides) - set(kinds))
     if unused:
@@ -274,6 +297,69 @@ class _Person:
     id_number: str
 
 
+_CHANGE_LABELS = {"name": "名称", "operator": "经营者", "operator_address": "经营者住所", "premises": "经营场所",
+                  "scope": "经营范围", "organisation": "组成形式", "capital": "资金数额（元）", "employees": "从业人数"}
+_ORGANISATIONS = {"individual": "个人经营", "family": "家庭经营"}
+_COMMITMENTS = (
+    ("taxes_settled", "未发生或已结清税款（滞纳金、罚款）"),
+    ("debts_settled", "未发生或已结清债权债务"),
+    ("no_pending_penalty", "无尚未执行完毕的行政处罚"),
+    ("not_under_investigation", "未被立案调查、采取行政强制，未处于诉讼或仲裁程序"),
+    ("not_on_abnormal_list", "未被列入经营异常名录"),
+    ("not_on_dishonest_list", "未被列入严重违法失信名单"),
+    ("not_revoked", "未被吊销营业执照、责令关闭或者撤销"),
+)
+"""The 承诺 of a 注销 application, as the case's ``declarations`` name them, in the order the form prints them."""
+_MATTER_TITLES = {"sole_proprietor.establish": "设立登记", "sole_proprietor.change": "变更登记",
+                  "sole_proprietor.deregister": "注销登记"}
+
+
+def _matter(case: Mapping[str, Any]) -> str:
+    matter = _text(case.get("matter"))
+    if matter in _MATTER_TITLES:
+        return matter
+    return "sole_proprietor.change" if "changes" in case else (
+        "sole_proprietor.deregister" if "procedure" in case else "sole_proprietor.establish")
+
+
+def _premises(case: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The premises the documents show: a 设立 case's, or the new premises of a 变更 case."""
+    return _list(_map(case.get("business")).get("premises")) or _list(case.get("premises"))
+
+
+def _organisation(case: Mapping[str, Any]) -> str:
+    """``family`` or ``individual``: a 设立 case's 组成形式, or a 变更 case's new (or registered) one."""
+    if _text(case.get("organisation")):
+        return _text(case.get("organisation"))
+    for change in _list(case.get("changes")):
+        if _text(change.get("item")) == "organisation":
+            new = _text(change.get("new"))
+            return {"家庭经营": "family", "个人经营": "individual"}.get(new, new) or "individual"
+    return _text(_map(case.get("business")).get("organisation")) or "individual"
+
+
+def _change_rows(case: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """A 变更 case's changes as (事项, 原登记内容, 变更后内容); the new premises, scope and operator come from the
+    case's own lists, as the contract says."""
+    premises = _premises(case)
+    new_operator = _map(case.get("new_operator"))
+    rows = []
+    for change in _list(case.get("changes")):
+        item = _text(change.get("item"))
+        new = _text(change.get("new"))
+        if item == "scope" and case.get("scope"):
+            new = "、".join(_text(term) for term in case.get("scope") or [] if _text(term))
+        elif item == "premises" and premises:
+            new = _text(premises[0].get("address")) or _text(premises[0].get("url")) or new
+        elif item == "operator" and new_operator:
+            new = f"{_text(new_operator.get('name'))}（{_text(new_operator.get('id_number'))}）"
+        old = _text(change.get("old"))
+        if item == "organisation":
+            old, new = _ORGANISATIONS.get(old, old), _ORGANISATIONS.get(new, new)
+        rows.append((_CHANGE_LABELS.get(item, item), old, new))
+    return tuple(rows)
+
+
 @dataclass(frozen=True)
 class _Facts:
     """The values documents print, from the case or invented from the seed."""
@@ -302,6 +388,17 @@ class _Facts:
     rent: int
     area: float
     seed: int
+    matter: str = "sole_proprietor.establish"
+    uscc: str = ""
+    changes: tuple[tuple[str, str, str], ...] = ()
+    """变更: (事项, 原登记内容, 变更后内容) per change."""
+    procedure: str = ""
+    """注销: 普通注销 or 简易注销."""
+    reason: str = ""
+    commitments: tuple[tuple[str, bool | None], ...] = ()
+    """注销: each 承诺's text and whether it was made (``None``: not declared)."""
+    pushed_on: str = ""
+    """简易注销: the ISO day the application was pushed to 税务等有关部门 (the start of the 公示)."""
 
 
 def _text(value: Any) -> str:
@@ -398,7 +495,8 @@ def _id_authority(id_number: str, division: str) -> str:
 def _facts(case: Mapping[str, Any], seed: int) -> _Facts:
     # Every invented value is drawn whether or not the case has it, so one gap does not shift the others.
     rng = random.Random(f"govauto.documents:{seed}:facts")
-    applicant = _map(case.get("applicant"))
+    matter = _matter(case)
+    applicant = _map(case.get("applicant")) or _map(case.get("operator"))  # 变更 and 注销: the registered operator
     business = _map(case.get("business"))
     division = _text(_map(case.get("authority")).get("division"))
     division = division if division in _DIVISIONS else "440305"
@@ -433,11 +531,13 @@ def _facts(case: Mapping[str, Any], seed: int) -> _Facts:
         young = (_years_before(valid_until, 10) - birth).days < 26 * 365.25
         valid_from = _years_before(valid_until, 10 if young else 20)
 
-    premises = _list(business.get("premises"))
+    premises = _premises(case)
     shown = [_text(p.get("address")) or _text(p.get("url")) for p in premises]
     physical = [p for p in premises if _text(p.get("kind")) != "online"]
     physical_address = (_text(physical[0].get("address")) if physical else "") or invented_premises
-    scope = "、".join(s for s in (_text(item) for item in business.get("scope") or []) if s)
+    scope = "、".join(s for s in (_text(item) for item in business.get("scope") or case.get("scope") or []) if s)
+    declarations = _map(case.get("declarations"))
+    revoked = declarations.get("not_revoked") is False
     family = tuple(
         (_text(m.get("name")), _text(m.get("id_number")), _text(m.get("relation")))
         for m in _list(case.get("family_members"))
@@ -456,7 +556,7 @@ def _facts(case: Mapping[str, Any], seed: int) -> _Facts:
         id_valid_until=valid_until if isinstance(valid_until, str) else valid_until.isoformat(),
         id_authority=_id_authority(id_number, division),
         business_name=_text(business.get("name")),
-        organisation=_text(case.get("organisation")) or "individual",
+        organisation=_organisation(case),
         scope=scope,
         premises_address=next((s for s in shown if s), ""),
         physical_address=physical_address,
@@ -470,6 +570,14 @@ def _facts(case: Mapping[str, Any], seed: int) -> _Facts:
         rent=rent,
         area=floor_area,
         seed=seed,
+        matter=matter,
+        uscc=_text(business.get("uscc")),
+        changes=_change_rows(case),
+        procedure={"ordinary": "普通注销", "simplified": "简易注销"}.get(_text(case.get("procedure")), ""),
+        reason="依法被吊销营业执照、责令关闭或者被撤销" if revoked else "经营者决定停止经营",
+        commitments=tuple((text, declarations.get(key) if isinstance(declarations.get(key), bool) else None)
+                          for key, text in _COMMITMENTS),
+        pushed_on=_text(_map(case.get("simplified")).get("pushed_on"))[:10],
     )
 
 
@@ -479,6 +587,10 @@ Extra = dict[str, Any]
 
 
 def _truth_application_form(f: _Facts, rng: random.Random) -> tuple[dict[str, str], Extra]:
+    if f.matter == "sole_proprietor.change":
+        return _truth_change_form(f, rng)
+    if f.matter == "sole_proprietor.deregister":
+        return _truth_deregister_form(f, rng)
     truth = {
         "name": f.name, "id_number": f.id_number, "phone": f.phone, "address": f.address,
         "business_name": f.business_name, "organisation": "家庭经营" if f.organisation == "family" else "个人经营",
@@ -488,6 +600,25 @@ def _truth_application_form(f: _Facts, rng: random.Random) -> tuple[dict[str, st
     if f.organisation == "family":
         truth["family_members"] = "、".join(name for name, _, _ in f.family if name)
     return truth, {"number": f"{f.division}-{f.submitted:%Y%m%d}-{rng.randrange(10**4):04d}"}
+
+
+def _truth_change_form(f: _Facts, rng: random.Random) -> tuple[dict[str, str], Extra]:
+    truth = {"name": f.name, "id_number": f.id_number, "phone": f.phone, "business_name": f.business_name,
+             "uscc": f.uscc, "changes": "；".join(f"{item}：{old or '无'}→{new}" for item, old, new in f.changes),
+             "date": f.submitted.isoformat()}
+    return truth, {"number": f"{f.division}-{f.submitted:%Y%m%d}-{rng.randrange(10**4):04d}", "form": "change",
+                   "rows": f.changes}
+
+
+def _truth_deregister_form(f: _Facts, rng: random.Random) -> tuple[dict[str, str], Extra]:
+    made = [str(n) for n, (_, value) in enumerate(f.commitments, start=1) if value is True]
+    truth = {"name": f.name, "id_number": f.id_number, "phone": f.phone, "business_name": f.business_name,
+             "uscc": f.uscc, "procedure": f.procedure or "普通注销", "reason": f.reason,
+             "commitments": "、".join(made), "date": f.submitted.isoformat()}
+    if f.pushed_on and f.procedure == "简易注销":
+        truth["pushed_on"] = f.pushed_on
+    return truth, {"number": f"{f.division}-{f.submitted:%Y%m%d}-{rng.randrange(10**4):04d}", "form": "deregister",
+                   "commitments": f.commitments}
 
 
 def _truth_id_card_front(f: _Facts, rng: random.Random) -> tuple[dict[str, str], Extra]:
@@ -539,7 +670,30 @@ def _truth_authorisation(f: _Facts, rng: random.Random) -> tuple[dict[str, str],
     start = f.submitted - dt.timedelta(days=rng.randrange(0, 10))
     end = start + dt.timedelta(days=rng.choice((30, 60, 90, 180)))
     return {"principal": f.name, "principal_id": f.id_number, "agent": f.agent.name, "agent_id": f.agent.id_number,
-            "start": start.isoformat(), "end": end.isoformat()}, {"phone": f.phone}
+            "start": start.isoformat(), "end": end.isoformat()}, {"phone": f.phone,
+                                                                  "matter": _MATTER_TITLES[f.matter]}
+
+
+def _tax_authority(division: str) -> str:
+    area, _, _, city, _ = _DIVISIONS[division]
+    district = area.split(city, 1)[1] if city in area else ""
+    return f"国家税务总局{city}{district}税务局"
+
+
+def _uscc(rng: random.Random, division: str) -> str:
+    from stdnum.cn import uscc
+
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = f"92{division}" + "".join(rng.choice(alphabet) for _ in range(9))
+    return body + uscc.calc_check_digit(body)
+
+
+def _truth_tax_clearance(f: _Facts, rng: random.Random) -> tuple[dict[str, str], Extra]:
+    invented = _uscc(rng, f.division)
+    issued = f.submitted - dt.timedelta(days=rng.randrange(3, 40))
+    return {"taxpayer": f.business_name or f.name, "taxpayer_id": f.uscc or invented,
+            "authority": _tax_authority(f.division), "date": issued.isoformat()}, {
+        "number": f"税企清〔{issued.year}〕{rng.randrange(10**5):05d}号", "operator": f.name}
 
 
 _TRUTH: dict[str, Callable[[_Facts, random.Random], tuple[dict[str, str], Extra]]] = {
@@ -550,6 +704,7 @@ _TRUTH: dict[str, Callable[[_Facts, random.Random], tuple[dict[str, str], Extra]
     "property_certificate": _truth_property_certificate,
     "household_register": _truth_household_register,
     "authorisation": _truth_authorisation,
+    "tax_clearance": _truth_tax_clearance,
 }
 
 
@@ -878,6 +1033,10 @@ def _pdf_paragraph(page: _Page, x: float, y: float, text: str, width: float, siz
 
 
 def _render_application_form(truth: dict[str, str], extra: Extra, rng: random.Random) -> bytes:
+    if extra.get("form") == "change":
+        return _render_change_form(truth, extra, rng)
+    if extra.get("form") == "deregister":
+        return _render_deregister_form(truth, extra, rng)
     page = _Page("个体工商户登记申请书")
     page.stamp()
     page.text(page.width / 2, 78, "个体工商户登记申请书", 20, align="center", bold=True)
@@ -919,6 +1078,106 @@ def _render_application_form(truth: dict[str, str], extra: Extra, rng: random.Ra
     page.text(left + 250, y, f"申请日期：{_cn(truth['date'])}", 12)
     page.line(left, page.height - 70, right, page.height - 70, 0.5)
     page.text(left, page.height - 56, "注：本申请书用蓝黑或黑色墨水填写，字迹清楚；经营范围按规范表述填写。", 8.5)
+    return page.finish()
+
+
+def _form_rows(page: _Page, rows: Sequence[tuple[str, str]], y: float, left: float, label_w: float,
+               size: float = 11.5) -> float:
+    """A two-column table of label and value, framed; returns the y below it."""
+    right = page.width - 56
+    value_w = right - left - label_w - 16
+    top = y
+    for label, value in rows:
+        lines, vsize = page.fit(value, size, value_w)
+        height = max(30.0, 12 + len(lines) * vsize * 1.5)
+        page.text(left + 8, y + height / 2 + size * 0.35, label, size)
+        first = y + (height - (len(lines) - 1) * vsize * 1.5) / 2 + vsize * 0.35
+        for i, line in enumerate(lines):
+            page.text(left + label_w + 8, first + i * vsize * 1.5, line, vsize)
+        y += height
+        page.line(left, y, right, y, 0.5)
+    page.rect(left, top, right - left, y - top, 0.9)
+    page.line(left + label_w, top, left + label_w, y, 0.5)
+    return y
+
+
+def _form_head(page: _Page, kind: str, number: str) -> None:
+    page.stamp()
+    page.text(page.width / 2, 78, "个体工商户登记申请书", 20, align="center", bold=True)
+    page.text(page.width / 2, 100, f"（{kind}）", 12, align="center")
+    page.text(page.width - 56, 114, f"编号：{number}", 9, align="right")
+
+
+def _form_foot(page: _Page, truth: dict[str, str], y: float, rng: random.Random, declaration: str) -> None:
+    left, right = 56.0, page.width - 56
+    page.text(left, y, "申请人声明", 12, bold=True)
+    y = _pdf_paragraph(page, left, y + 22, declaration, right - left)
+    y += 20
+    page.text(left + 250, y, "经营者签字：", 12)
+    page.signature(truth["name"], left + 330, y, rng)
+    y += 36
+    page.text(left + 250, y, f"申请日期：{_cn(truth['date'])}", 12)
+    page.line(left, page.height - 70, right, page.height - 70, 0.5)
+    page.text(left, page.height - 56, "注：本申请书用蓝黑或黑色墨水填写，字迹清楚；统一社会信用代码按营业执照填写。",
+              8.5)
+
+
+def _registered_rows(truth: dict[str, str]) -> list[tuple[str, str]]:
+    return [("经营者姓名", truth["name"]), ("公民身份号码", truth["id_number"]), ("联系电话", truth["phone"]),
+            ("个体工商户名称", truth["business_name"]), ("统一社会信用代码", truth["uscc"])]
+
+
+def _render_change_form(truth: dict[str, str], extra: Extra, rng: random.Random) -> bytes:
+    page = _Page("个体工商户登记申请书（变更登记）")
+    _form_head(page, "变更登记", extra["number"])
+    left, right = 56.0, page.width - 56
+    y = _form_rows(page, _registered_rows(truth), 124.0, left, 128.0)
+    y += 24
+    page.text(left, y, "变更事项", 12, bold=True)
+    y += 12
+    item_w, old_w = 92.0, (right - left - 92.0) / 2
+    top = y
+    page.text(left + 8, y + 20, "事项", 11)
+    page.text(left + item_w + 8, y + 20, "原登记内容", 11)
+    page.text(left + item_w + old_w + 8, y + 20, "变更后内容", 11)
+    y += 30
+    page.line(left, y, right, y, 0.5)
+    for item, old, new in extra["rows"]:
+        old_lines, old_size = page.fit(old or "无", 10.5, old_w - 16)
+        new_lines, new_size = page.fit(new, 10.5, old_w - 16)
+        height = max(28.0, 12 + max(len(old_lines), len(new_lines)) * max(old_size, new_size) * 1.5)
+        page.text(left + 8, y + 18, item, 10.5)
+        for i, line in enumerate(old_lines):
+            page.text(left + item_w + 8, y + 18 + i * old_size * 1.5, line, old_size)
+        for i, line in enumerate(new_lines):
+            page.text(left + item_w + old_w + 8, y + 18 + i * new_size * 1.5, line, new_size)
+        y += height
+        page.line(left, y, right, y, 0.5)
+    page.rect(left, top, right - left, y - top, 0.9)
+    page.line(left + item_w, top, left + item_w, y, 0.5)
+    page.line(left + item_w + old_w, top, left + item_w + old_w, y, 0.5)
+    _form_foot(page, truth, y + 30, rng, "本人申请办理上述变更登记，承诺所提交的申请材料和填写的信息真实、合法、有效，"
+               "复印件与原件一致；本人对申请材料的真实性、合法性负责，并承担由此产生的法律责任。")
+    return page.finish()
+
+
+def _render_deregister_form(truth: dict[str, str], extra: Extra, rng: random.Random) -> bytes:
+    page = _Page("个体工商户登记申请书（注销登记）")
+    _form_head(page, "注销登记", extra["number"])
+    left = 56.0
+    rows = [*_registered_rows(truth), ("注销类型", truth["procedure"]), ("注销原因", truth["reason"])]
+    if "pushed_on" in truth:
+        rows.append(("推送（公示）日期", _cn(truth["pushed_on"])))
+    y = _form_rows(page, rows, 124.0, left, 128.0)
+    y += 24
+    page.text(left, y, "承诺事项（简易注销须全部承诺）", 12, bold=True)
+    y += 22
+    for n, (text, made) in enumerate(extra["commitments"], start=1):
+        mark = "是" if made is True else ("否" if made is False else "未声明")
+        page.text(left + 12, y, f"{n}. {text}：{mark}", 10.5)
+        y += 19
+    _form_foot(page, truth, y + 18, rng, "本人申请办理注销登记，对上述承诺事项的真实性负责；承诺所提交的申请材料和"
+               "填写的信息真实、合法、有效。个体工商户注销后，未清偿的债务仍由经营者承担。")
     return page.finish()
 
 
@@ -1061,11 +1320,12 @@ def _render_authorisation(truth: dict[str, str], extra: Extra, rng: random.Rando
             page.text(left, y, line, size)
             y += 24
         y += 8
-    page.text(left, y, "委托事项：办理个体工商户设立登记", 12.5)
+    matter = extra.get("matter", "设立登记")
+    page.text(left, y, f"委托事项：办理个体工商户{matter}", 12.5)
     y += 32
     page.text(left, y, f"委托期限：自{_cn(truth['start'])}至{_cn(truth['end'])}", 12.5)
     y += 40
-    y = _pdf_paragraph(page, left, y, "现委托上述受托人代表本人向登记机关办理个体工商户设立登记，包括提交、"
+    y = _pdf_paragraph(page, left, y, f"现委托上述受托人代表本人向登记机关办理个体工商户{matter}，包括提交、"
                        "补正申请材料，领取营业执照和有关文书。受托人在委托权限内签署的有关文件和作出的行为，"
                        "本人均予以承认，并承担相应的法律责任。", right - left, 12)
     y = _pdf_paragraph(page, left, y + 6, "受托人无转委托权。", right - left, 12)
@@ -1079,11 +1339,39 @@ def _render_authorisation(truth: dict[str, str], extra: Extra, rng: random.Rando
     return page.finish()
 
 
+def _render_tax_clearance(truth: dict[str, str], extra: Extra, rng: random.Random) -> bytes:
+    page = _Page("清税证明")
+    left, right = 72.0, page.width - 72
+    page.stamp()
+    page.text(page.width / 2, 110, "清税证明", 24, align="center", bold=True)
+    page.text(right, 140, extra["number"], 10.5, align="right")
+    y = 190.0
+    for label, value in (("纳税人名称：", truth["taxpayer"]),
+                         ("统一社会信用代码（纳税人识别号）：", truth["taxpayer_id"])):
+        lines, size = page.fit(label + value, 12.5, right - left)
+        for line in lines:
+            page.text(left, y, line, size)
+            y += 26
+    y += 14
+    y = _pdf_paragraph(page, left, y, "经审核，该纳税人所有税务事项均已结清，特此证明。", right - left, 12.5)
+    y = _pdf_paragraph(page, left, y + 4, f"经营者：{extra['operator']}。本证明用于办理个体工商户注销登记。",
+                       right - left, 12.5)
+    y += 80
+    page.text(right - 250, y, f"税务机关：{truth['authority']}", 12)
+    page.image(_seal(truth["authority"], "", 330, rng), right - 150, y - 92, 104)
+    y += 34
+    page.text(right - 250, y, f"开具日期：{_cn(truth['date'])}", 12)
+    page.line(left, page.height - 80, right, page.height - 80, 0.5)
+    page.text(left, page.height - 64, "注：纳税人可通过电子税务局查验本证明的真伪。", 9)
+    return page.finish()
+
+
 _PDF_RENDER: dict[str, Callable[[dict[str, str], Extra, random.Random], bytes]] = {
     "application_form": _render_application_form,
     "lease": _render_lease,
     "property_certificate": _render_property_certificate,
     "authorisation": _render_authorisation,
+    "tax_clearance": _render_tax_clearance,
 }
 
 

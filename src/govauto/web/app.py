@@ -2,7 +2,8 @@
 
 The layers, outermost first: :class:`SecurityHeaders` (no-store, X-Frame-Options, CSP, ...), Starlette's
 ``SessionMiddleware`` (the signed session cookie, see :mod:`govauto.web.auth`), :class:`~govauto.web.csrf.
-CSRFMiddleware` (every POST checked before any view runs), then the routes of :mod:`govauto.web.views`.
+CSRFMiddleware` (every POST checked before any view runs, except under ``/api/``), then the routes of
+:mod:`govauto.web.views` and of the intake API, :mod:`govauto.web.api` (bearer tokens, JSON).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govauto.audit import AuditTrail
-from govauto.casework import Accounts, CaseStore, ReviewQueue, WorkCalendar
+from govauto.casework import Accounts, ApiTokens, CaseStore, ReviewQueue, WorkCalendar
 from govauto.errors import CaseNotFoundError
 from govauto.privacy import mask_id_numbers
 from govauto.reload import PackWatcher, pack_poll_interval
@@ -44,7 +45,8 @@ from govauto.web.csrf import CSRFMiddleware
 if TYPE_CHECKING:
     from govauto.runtime import Runtime
 
-__all__ = ["CONTENT_SECURITY_POLICY", "HTTPS_ENV", "SecurityHeaders", "WebContext", "create_app"]
+__all__ = ["API_MAX_BODY_DEFAULT", "API_MAX_BODY_ENV", "CONTENT_SECURITY_POLICY", "HTTPS_ENV", "SecurityHeaders",
+           "WebContext", "create_app", "default_api_max_body"]
 
 log = logging.getLogger("govauto.web")
 
@@ -54,6 +56,12 @@ HTTPS_ENV = "GOVAUTO_WEB_HTTPS"
 ESCALATE_ENV = "GOVAUTO_ESCALATE_SECONDS"
 """How often the app escalates overdue tasks (default 300 s; 0: never, leave it to a cron job)."""
 
+API_MAX_BODY_ENV = "GOVAUTO_API_MAX_BODY"
+"""The largest request body ``POST /api/cases`` accepts, in bytes (a case with its material files)."""
+
+API_MAX_BODY_DEFAULT = 16 * 1024 * 1024
+"""16 MiB: a case with a few scans and PDFs."""
+
 PACK_POLL_DEFAULT = 2.0
 """Seconds between looks at the rule pack files when ``GOVAUTO_PACK_POLL`` is unset (hot reload, govauto.reload)."""
 
@@ -62,6 +70,18 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'
 """The pages need no script at all: none may run."""
 
 _PACKAGE = "govauto.web"
+
+
+def default_api_max_body() -> int:
+    """``GOVAUTO_API_MAX_BODY`` in bytes (default 16 MiB); a value that is not a positive whole number is logged and
+    the default used: a typo must not stop the service."""
+    raw = os.environ.get(API_MAX_BODY_ENV, "").strip()
+    if not raw:
+        return API_MAX_BODY_DEFAULT
+    if not raw.isdigit() or int(raw) <= 0:
+        log.warning("%s=%r is not a positive number of bytes; using %d", API_MAX_BODY_ENV, raw, API_MAX_BODY_DEFAULT)
+        return API_MAX_BODY_DEFAULT
+    return int(raw)
 
 
 def _mask_output(value: Any) -> Any:
@@ -92,12 +112,18 @@ class WebContext:
     home: Path
     runtime_factory: Callable[[], Runtime]
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    api_max_body: int = API_MAX_BODY_DEFAULT
+    """The largest body ``POST /api/cases`` accepts, in bytes."""
     _runtime: Runtime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
     def accounts(self) -> Accounts:
         return Accounts(self.store)
+
+    @cached_property
+    def tokens(self) -> ApiTokens:
+        return ApiTokens(self.store)
 
     @cached_property
     def cases(self) -> CaseStore:
@@ -200,7 +226,8 @@ class SecurityHeaders:
 
 
 def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, secret_key: str | None = None,
-               home: Path | None = None, https: bool | None = None, pack_poll: float | None = None) -> Starlette:
+               home: Path | None = None, https: bool | None = None, pack_poll: float | None = None,
+               api_max_body: int | None = None) -> Starlette:
     """The reviewer web application.
 
     :param store_url: the database (default ``$GOVAUTO_DATABASE_URL``, else ``sqlite:///<home>/govauto.db``).
@@ -214,10 +241,12 @@ def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, 
     :param https: the site is served over HTTPS: ``Secure`` cookies and HSTS (default ``$GOVAUTO_WEB_HTTPS``).
     :param pack_poll: seconds between looks at the rule pack files, to reload changed packs while the app runs
         (default ``$GOVAUTO_PACK_POLL``, else 2; 0: never). The watcher runs while the app runs (its lifespan) and
-        is ``app.state.pack_watcher``.
+        is ``app.state.pack_watcher``; ``GET /api/packs`` shows what it last did.
+    :param api_max_body: the largest body ``POST /api/cases`` accepts, in bytes (default ``$GOVAUTO_API_MAX_BODY``,
+        else 16 MiB); larger requests are answered 413.
     :raises StoreError: the database cannot be opened.
     """
-    from govauto.web import views
+    from govauto.web import api, views
 
     base = Path(home) if home is not None else home_dir()
     url = store_url or os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{base / 'govauto.db'}"
@@ -232,7 +261,8 @@ def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, 
 
         return Runtime()
 
-    context = WebContext(store=store, home=base, runtime_factory=make_runtime)
+    context = WebContext(store=store, home=base, runtime_factory=make_runtime,
+                         api_max_body=api_max_body if api_max_body is not None else default_api_max_body())
     if runtime is not None:
         context._runtime = runtime
 
@@ -258,10 +288,10 @@ def create_app(store_url: str | None = None, *, runtime: Runtime | None = None, 
         Middleware(SecurityHeaders, https=secure),
         Middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE,
                    same_site="lax", https_only=secure),
-        Middleware(CSRFMiddleware),
+        Middleware(CSRFMiddleware, exempt=(api.API_PREFIX,)),
     ]
     static = StaticFiles(packages=[(_PACKAGE, "static")])
-    routes = [*views.routes(), Mount("/static", app=static, name="static")]
+    routes = [*views.routes(), *api.routes(), Mount("/static", app=static, name="static")]
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=views.exception_handlers(),
                     lifespan=lifespan)
     app.state.web = context

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from govauto.casework import Accounts
-from govauto.errors import AccountError, AccountNotFoundError, StoreError
+from govauto.casework import Accounts, ApiTokens
+from govauto.errors import AccountError, AccountNotFoundError, ApiTokenError, StoreError
 from govauto.store import DATABASE_URL_ENV, open_store
 
 __all__ = ["serve_command", "users_app"]
@@ -30,7 +30,11 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _DB_HELP = f"Database URL (default: ${DATABASE_URL_ENV}, else sqlite:///$GOVAUTO_HOME/govauto.db)."
 
-users_app = typer.Typer(no_args_is_help=True, help="Reviewer accounts for the web page: add, list, change.")
+users_app = typer.Typer(no_args_is_help=True, help="Reviewer accounts for the web page: add, list, change; and the "
+                        "API tokens of the systems that send cases.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens for integrators (POST /api/cases): create, list, "
+                        "revoke.")
+users_app.add_typer(token_app, name="token")
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -199,3 +203,68 @@ def users_set(
         _fail(str(error), 2)
     out.print(f"{escape(user.username)}: {user.role}; groups: {escape(', '.join(user.groups) or 'none')}; "
               f"{'active' if user.active else 'inactive'}")
+
+
+def _tokens(db: str | None) -> ApiTokens:
+    try:
+        return ApiTokens(open_store(db))
+    except StoreError as error:
+        _fail(str(error), 1)
+
+
+def _when(value: Any) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The client system the token is for, e.g. intake-portal.",
+                                        show_default=False)],
+    expires_days: Annotated[int | None, typer.Option("--expires-days", min=1, help="Days the token is valid "
+                                                     "(default: until revoked).", show_default=False)] = None,
+    created_by: Annotated[str, typer.Option(help="Who creates it, kept with the token.")] = "system:cli",
+    db: Annotated[str | None, typer.Option("--db", envvar=DATABASE_URL_ENV, help=_DB_HELP, show_default=False,
+                                           show_envvar=False)] = None,
+) -> None:
+    """Create an API token and print it once on standard output (only its SHA-256 is stored): the client sends it as
+    `Authorization: Bearer <token>`. Details go to standard error, so `TOKEN=$(govauto users token create x)`
+    works."""
+    import datetime as dt
+
+    try:
+        token, secret = _tokens(db).create(name, created_by=created_by, expires_in=dt.timedelta(days=expires_days)
+                                           if expires_days else None)
+    except ApiTokenError as error:
+        _fail(str(error), 2)
+    err.print(f"API token {token.id} for {token.name} (expires: {_when(token.expires_at)}); it is shown only now, "
+              "keep it in the client's secret store:", markup=False)
+    print(secret)
+
+
+@token_app.command("list")
+def token_list(
+    name: Annotated[str | None, typer.Option(help="Only the tokens of this client.", show_default=False)] = None,
+    db: Annotated[str | None, typer.Option("--db", envvar=DATABASE_URL_ENV, help=_DB_HELP, show_default=False,
+                                           show_envvar=False)] = None,
+) -> None:
+    """List the API tokens (never the tokens themselves): id, client, created, expires, last used, revoked."""
+    table = Table("id", "client", "created", "by", "expires", "last used", "revoked", box=None)
+    for token in _tokens(db).list(name=name):
+        table.add_row(token.id, escape(token.name), _when(token.created_at), escape(token.created_by),
+                      _when(token.expires_at), _when(token.last_used_at), _when(token.revoked_at))
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id (govauto users token list).",
+                                            show_default=False)],
+    db: Annotated[str | None, typer.Option("--db", envvar=DATABASE_URL_ENV, help=_DB_HELP, show_default=False,
+                                           show_envvar=False)] = None,
+) -> None:
+    """Revoke an API token: requests with it are refused (401) from now on."""
+    try:
+        token = _tokens(db).revoke(token_id)
+    except ApiTokenError as error:
+        _fail(str(error), 2)
+    out.print(f"API token {token.id} of {escape(token.name)} revoked")

@@ -660,6 +660,13 @@ def _error_page(request: Request, status: int, message: str) -> Response:
 
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):  # the intake API answers in JSON, also for routes it does not have
+        from govauto.web.api import error
+
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        return error(exc.status_code, code, f"{request.method} {request.url.path}: {detail}",
+                     headers=exc.headers)
     detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 500 else ""
     return _error_page(request, exc.status_code, detail)
 

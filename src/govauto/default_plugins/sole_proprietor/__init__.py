@@ -63,6 +63,7 @@ CHANGE = Matter(
     required_materials=("application_form", "id_card"),
     time_limit_days=3,
     confirmations=_operator_confirmations(),
+    robot="legacy_portal.change",
 )
 
 DEREGISTER = Matter(
@@ -73,6 +74,7 @@ DEREGISTER = Matter(
     required_materials=("application_form", "id_card"),
     time_limit_days=3,
     confirmations=_operator_confirmations(),
+    robot="legacy_portal.deregister",
 )
 
 

@@ -1,4 +1,5 @@
-"""The portal's code tables: 证件类型, 组成形式, 行政区划 and the 经营范围 terms offered as checkboxes.
+"""The portal's code tables: 证件类型, 组成形式, 行政区划, the 经营范围 terms offered as checkboxes, and the
+变更事项, 注销类型, 注销原因 and 承诺事项 of the 变更 and 注销 forms.
 
 The 经营范围 codes (``C0001`` ...) number the ``general`` and ``licensed`` terms of the shipped catalogue
 (``default_plugins/sole_proprietor/data/scope_catalogue.yaml``) in file order, so a code keeps its meaning as long
@@ -33,6 +34,45 @@ DIVISIONS: Final[dict[str, str]] = {
     "110105": "朝阳区",
     "310115": "浦东新区",
 }
+
+CHANGE_ITEMS: Final[dict[str, str]] = {
+    "01": "名称",
+    "02": "经营者",
+    "03": "经营者住所",
+    "04": "经营场所",
+    "05": "经营范围",
+    "06": "组成形式",
+    "07": "资金数额",
+    "08": "从业人数",
+}
+"""变更事项: the checkboxes ``bgsx`` of the 变更登记 form."""
+
+DEREGISTER_KINDS: Final[dict[str, str]] = {"1": "普通注销", "2": "简易注销"}
+"""注销类型 (``zxlx``)."""
+
+DEREGISTER_REASONS: Final[dict[str, str]] = {
+    "01": "经营者决定停止经营",
+    "02": "依法被吊销营业执照、责令关闭或者被撤销",
+    "09": "其他原因",
+}
+"""注销原因 (``zxyy``)."""
+
+COMMITMENTS: Final[dict[str, str]] = {
+    "01": "未发生或已结清税款（滞纳金、罚款）",
+    "02": "未发生或已结清债权债务",
+    "03": "无尚未执行完毕的行政处罚",
+    "04": "未被立案调查、采取行政强制，未处于诉讼或仲裁程序",
+    "05": "未被列入经营异常名录",
+    "06": "未被列入严重违法失信名单",
+    "07": "未被吊销营业执照、责令关闭或者撤销",
+}
+"""承诺事项: the checkboxes ``cnsx`` of the 注销登记 form; 简易注销 needs all of them."""
+
+BUSINESS_TYPES: Final[dict[str, str]] = {"01": "设立登记", "02": "变更登记", "03": "注销登记"}
+"""业务类型: the search page's filter (``ywlx``), one per form."""
+
+SIMPLIFIED_PERIOD_DAYS: Final = 10
+"""The 公示 (for a 个体工商户: the push to 税务等有关部门) of 简易注销 lasts this many days."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,15 +18,19 @@ from typing import Any, Final
 KINDS: Final = ("slow", "http500", "down", "drop", "expire_session", "lose_success", "hang")
 """Every fault kind, in the order the documentation lists them."""
 
-SUBMIT_PATH: Final = "/gt/establish_submit.do"
-"""The final submit: the only request ``lose_success`` applies to."""
+SUBMIT_PATHS: Final = ("/gt/establish_submit.do", "/gt/change_submit.do", "/gt/deregister_submit.do")
+"""The final submits of the 设立, 变更 and 注销 forms: the only requests ``lose_success`` applies to."""
+
+SUBMIT_PATH: Final = SUBMIT_PATHS[0]
+"""The 设立登记 form's final submit."""
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
     """One fault rule.
 
-    :param kind: ``slow``, ``http500``, ``down``, ``drop``, ``expire_session``, ``lose_success`` or ``hang``.
+    :param kind: ``slow``, ``http500``, ``down``, ``drop``, ``expire_session``, ``lose_success`` (final submits
+        only: :data:`SUBMIT_PATHS`) or ``hang``.
     :param path: an :mod:`fnmatch` glob on the URL path (``/gt/*``); ``*`` matches every path.
     :param method: ``GET``, ``POST`` or ``*``.
     :param rate: the probability that a matching request gets the fault, from 0 to 1.
@@ -84,7 +88,7 @@ class Fault:
             return False
         if not fnmatch.fnmatchcase(path, self.path):
             return False
-        return self.kind != "lose_success" or (method.upper() == "POST" and path == SUBMIT_PATH)
+        return self.kind != "lose_success" or (method.upper() == "POST" and path in SUBMIT_PATHS)
 
 
 def as_fault(item: Fault | Mapping[str, Any]) -> Fault:

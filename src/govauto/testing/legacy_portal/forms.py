@@ -1,4 +1,5 @@
-"""Reading posted forms (GBK, urlencoded or multipart) and the server-side checks of the 设立登记 form."""
+"""Reading posted forms (GBK, urlencoded or multipart) and the server-side checks of the 设立登记, 变更登记 and
+注销登记 forms."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
-from govauto.testing.legacy_portal.catalogue import DIVISIONS, FORMS, ID_TYPES, scope_labels
+from govauto.testing.legacy_portal.catalogue import (
+    CHANGE_ITEMS,
+    COMMITMENTS,
+    DEREGISTER_KINDS,
+    DEREGISTER_REASONS,
+    DIVISIONS,
+    FORMS,
+    ID_TYPES,
+    SIMPLIFIED_PERIOD_DAYS,
+    scope_labels,
+)
 
 FORM_CHARSET: Final = "gb18030"
 """How posted bytes are decoded: browsers post a GBK page's forms in GBK, which GB 18030 extends."""
@@ -24,6 +35,8 @@ PHONE_PATTERN: Final = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 AMOUNT_PATTERN: Final = re.compile(r"^\d+(\.\d{1,4})?$")
 COUNT_PATTERN: Final = re.compile(r"^\d+$")
 DATE_PATTERN: Final = re.compile(r"^\d{8}$")
+USCC_PATTERN: Final = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+"""统一社会信用代码 (GB 32100): 18 characters of the code's alphabet (no I, O, S, V, Z), upper case."""
 
 FIELDS: Final = ("wbywh", "jyzxm", "zjlx", "zjhm", "lxdh", "jyzzs", "ztmc", "zzxs", "xzqh", "jycs", "jyfw", "zczb",
                  "cyrs", "sqrq", "fj")
@@ -61,8 +74,77 @@ MESSAGES: Final = {
     "sqrq_future": "申请日期不能晚于当前日期",
     "fj_type": "申请材料格式不正确，仅支持pdf、jpg、jpeg、png文件",
     "fj_size": "申请材料不能超过10MB",
+    # 变更登记 and 注销登记: the registered business
+    "tyxydm": "请填写统一社会信用代码",
+    "tyxydm_format": "统一社会信用代码格式不正确",
+    "tyxydm_check": "统一社会信用代码校验位错误",
+    # 变更登记
+    "bgsx": "变更事项至少选择一项",
+    "bgsx_code": "变更事项代码不正确",
+    "xztmc": "请填写变更后的名称",
+    "xjyzxm": "请填写变更后的经营者姓名",
+    "xzjhm": "请填写变更后的经营者证件号码",
+    "xzjhm_format": "变更后的经营者证件号码格式不正确",
+    "xzjhm_check": "变更后的经营者证件号码校验位错误",
+    "xzjhm_invalid": "变更后的经营者证件号码不正确（出生日期无效）",
+    "xzjhm_same": "变更后的经营者与原经营者为同一人，请核对",
+    "xjyzzs": "请填写变更后的经营者住所",
+    "xjycs": "请填写变更后的经营场所",
+    "xxzqh": "请选择变更后经营场所的行政区划",
+    "xjyfw": "变更后的经营范围至少选择一项",
+    "xjyfw_code": "变更后的经营范围代码不正确",
+    "xzzxs": "请选择变更后的组成形式",
+    "xzczb": "请填写变更后的资金数额",
+    "xzczb_format": "变更后的资金数额格式不正确，应为不小于0的数字，最多4位小数",
+    "xcyrs": "请填写变更后的从业人数",
+    "xcyrs_format": "变更后的从业人数格式不正确，应为不小于0的整数",
+    **{f"bgsx_{code}_unticked": f"未勾选变更事项“{label}”，请勿填写变更后的{label}"
+       for code, label in CHANGE_ITEMS.items()},
+    # 注销登记
+    "zxlx": "请选择注销类型",
+    "zxyy": "请选择注销原因",
+    "zxyy_simplified": "被吊销营业执照、责令关闭或者被撤销的，不适用简易注销",
+    "qsbj": "普通注销须先办结清税手续（取得清税证明或清税信息）",
+    "cnsx_code": "承诺事项代码不正确",
+    "cnsx_all": "申请简易注销须勾选全部承诺事项",
+    "gsqsrq": "请填写公示起始日期",
+    "gsqsrq_format": "公示起始日期格式应为YYYYMMDD",
+    "gsqsrq_future": "公示起始日期不能晚于当前日期",
+    "yysl": "请填写异议数量",
+    "yysl_format": "异议数量格式不正确，应为不小于0的整数",
+    "yysl_objection": "公示期内有异议，不能办理简易注销",
+    "gs_unfinished": f"公示期（{SIMPLIFIED_PERIOD_DAYS}日）未满，不能办理简易注销",
 }
-"""Every problem the client script or the server reports, by key."""
+"""Every problem the client scripts or the server report, by key."""
+
+CHANGE_FIELDS: Final = ("wbywh", "tyxydm", "ztmc", "jyzxm", "zjlx", "zjhm", "lxdh", "bgsx", "xztmc", "xjyzxm",
+                        "xzjhm", "xjyzzs", "xjycs", "xxzqh", "xjyfw", "xzzxs", "xzczb", "xcyrs", "sqrq", "fj")
+"""The 变更登记 form's fields, in the order the page shows and checks them."""
+
+CHANGE_VALUES: Final[dict[str, tuple[str, ...]]] = {
+    "01": ("xztmc",), "02": ("xjyzxm", "xzjhm"), "03": ("xjyzzs",), "04": ("xjycs", "xxzqh"), "05": ("xjyfw",),
+    "06": ("xzzxs",), "07": ("xzczb",), "08": ("xcyrs",),
+}
+"""变更事项 code → the fields of its new value (变更后), filled only when the item is ticked."""
+
+CHANGE_LABELS: Final = {
+    "wbywh": "外部业务号", "tyxydm": "统一社会信用代码", "ztmc": "个体工商户名称", "jyzxm": "经营者姓名",
+    "zjlx": "证件类型", "zjhm": "证件号码", "lxdh": "联系电话", "bgsx": "变更事项", "xztmc": "变更后名称",
+    "xjyzxm": "变更后经营者姓名", "xzjhm": "变更后经营者证件号码", "xjyzzs": "变更后经营者住所",
+    "xjycs": "变更后经营场所", "xxzqh": "变更后行政区划", "xjyfw": "变更后经营范围", "xzzxs": "变更后组成形式",
+    "xzczb": "变更后资金数额（万元）", "xcyrs": "变更后从业人数", "sqrq": "申请日期", "fj": "申请材料",
+}
+
+DEREGISTER_FIELDS: Final = ("wbywh", "tyxydm", "ztmc", "jyzxm", "zjlx", "zjhm", "lxdh", "zxlx", "zxyy", "qsbj",
+                            "cnsx", "gsqsrq", "gsjzrq", "yysl", "sqrq", "fj")
+"""The 注销登记 form's fields, in the order the page shows and checks them."""
+
+DEREGISTER_LABELS: Final = {
+    "wbywh": "外部业务号", "tyxydm": "统一社会信用代码", "ztmc": "个体工商户名称", "jyzxm": "经营者姓名",
+    "zjlx": "证件类型", "zjhm": "证件号码", "lxdh": "联系电话", "zxlx": "注销类型", "zxyy": "注销原因",
+    "qsbj": "清税情况", "cnsx": "承诺事项", "gsqsrq": "公示起始日期", "gsjzrq": "公示截止日期",
+    "yysl": "异议数量", "sqrq": "申请日期", "fj": "申请材料",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,33 +243,67 @@ def parse_multipart(body: bytes, content_type: str) -> FormData:
     return form
 
 
-def check_id_number(number: str) -> str | None:
-    """The problem with an 18-character 证件号码, or ``None``."""
+def check_id_number(number: str, key: str = "zjhm") -> str | None:
+    """The problem with an 18-character 证件号码, or ``None``; ``key`` names the field's messages."""
     if not ID_PATTERN.match(number):
-        return MESSAGES["zjhm_format"]
+        return MESSAGES[f"{key}_format"]
     if ric.calc_check_digit(number) != number[17].upper():
-        return MESSAGES["zjhm_check"]
+        return MESSAGES[f"{key}_check"]
     try:  # the birth date must exist; the 地址码 is not checked against the date of birth (stdnum's is_valid
         # does, but numbers issued after a district was created carry its code whatever the holder's age)
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return MESSAGES["zjhm_invalid"]
+        return MESSAGES[f"{key}_invalid"]
     if born.year < 1900:
-        return MESSAGES["zjhm_invalid"]
+        return MESSAGES[f"{key}_invalid"]
     return None
 
 
-def check_date(text: str, today: dt.date) -> str | None:
-    """The problem with a YYYYMMDD 申请日期, or ``None``."""
+def check_uscc(code: str) -> str | None:
+    """The problem with a 统一社会信用代码 (upper case), or ``None``: its alphabet, then its GB 32100 check
+    character (which the page's script does not check)."""
+    if not USCC_PATTERN.match(code):
+        return MESSAGES["tyxydm_format"]
+    if uscc.calc_check_digit(code[:17]) != code[17]:
+        return MESSAGES["tyxydm_check"]
+    return None
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A YYYYMMDD date, or ``None`` when ``text`` is not one."""
     if not DATE_PATTERN.match(text):
-        return MESSAGES["sqrq_format"]
+        return None
     try:
-        day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        return MESSAGES["sqrq_format"]
+        return None
+
+
+def check_date(text: str, today: dt.date, key: str = "sqrq") -> str | None:
+    """The problem with a YYYYMMDD date (申请日期, or the field ``key``), or ``None``."""
+    day = parse_date(text)
+    if day is None:
+        return MESSAGES[f"{key}_format"]
     if day > today:
-        return MESSAGES["sqrq_future"]
+        return MESSAGES[f"{key}_future"]
     return None
+
+
+def _check_upload(form: FormData) -> tuple[Upload | None, str | None]:
+    upload = form.upload("fj")
+    if upload is not None:
+        extension = upload.filename.rpartition(".")[2].lower() if "." in upload.filename else ""
+        if extension not in UPLOAD_EXTENSIONS:
+            return upload, MESSAGES["fj_type"]
+        if len(upload.data) > MAX_UPLOAD:
+            return upload, MESSAGES["fj_size"]
+    return upload, None
+
+
+def _upload_values(upload: Upload | None) -> dict[str, Any]:
+    return {"upload_name": upload.filename if upload else None,
+            "upload_size": len(upload.data) if upload else None,
+            "upload_sha256": upload.sha256 if upload else None}
 
 
 def validate_application(form: FormData, today: dt.date) -> tuple[dict[str, Any], str | None]:
@@ -239,17 +355,190 @@ def validate_application(form: FormData, today: dt.date) -> tuple[dict[str, Any]
     problem = check_date(text["sqrq"], today)
     if problem:
         return values, problem
-    upload = form.upload("fj")
-    if upload is not None:
-        extension = upload.filename.rpartition(".")[2].lower() if "." in upload.filename else ""
-        if extension not in UPLOAD_EXTENSIONS:
-            return values, MESSAGES["fj_type"]
-        if len(upload.data) > MAX_UPLOAD:
-            return values, MESSAGES["fj_size"]
+    upload, problem = _check_upload(form)
+    if problem:
+        return values, problem
     values.update(text)
     values["jyfw"] = list(dict.fromkeys(scope))
     values["cyrs"] = int(text["cyrs"])
-    values["upload_name"] = upload.filename if upload else None
-    values["upload_size"] = len(upload.data) if upload else None
-    values["upload_sha256"] = upload.sha256 if upload else None
+    values.update(_upload_values(upload))
+    return values, None
+
+
+def _check_registered(text: dict[str, str]) -> str | None:
+    """变更 and 注销: the reference and the registered business and operator (the 联系电话 is optional there:
+    the registered operator's number is on file). Upper-cases the 统一社会信用代码 and 证件号码 in ``text``."""
+    if not text["wbywh"]:
+        return MESSAGES["wbywh"]
+    text["tyxydm"] = text["tyxydm"].upper()
+    if not text["tyxydm"]:
+        return MESSAGES["tyxydm"]
+    problem = check_uscc(text["tyxydm"])
+    if problem:
+        return problem
+    if not text["jyzxm"]:
+        return MESSAGES["jyzxm"]
+    if text["zjlx"] not in ID_TYPES:
+        return MESSAGES["zjlx"]
+    if not text["zjhm"]:
+        return MESSAGES["zjhm"]
+    problem = check_id_number(text["zjhm"])
+    if problem:
+        return problem
+    text["zjhm"] = text["zjhm"].upper()
+    if text["lxdh"] and not PHONE_PATTERN.match(text["lxdh"]):
+        return MESSAGES["lxdh_format"]
+    return None
+
+
+def _check_change_item(code: str, text: dict[str, str], scope: list[str]) -> str | None:
+    """The problem with the new value (变更后) of a ticked 变更事项, or ``None``."""
+    if code == "01" and not text["xztmc"]:
+        return MESSAGES["xztmc"]
+    if code == "02":
+        if not text["xjyzxm"]:
+            return MESSAGES["xjyzxm"]
+        if not text["xzjhm"]:
+            return MESSAGES["xzjhm"]
+        problem = check_id_number(text["xzjhm"], "xzjhm")
+        if problem:
+            return problem
+        text["xzjhm"] = text["xzjhm"].upper()
+        if text["xzjhm"] == text["zjhm"]:
+            return MESSAGES["xzjhm_same"]
+    if code == "03" and not text["xjyzzs"]:
+        return MESSAGES["xjyzzs"]
+    if code == "04":
+        if not text["xjycs"]:
+            return MESSAGES["xjycs"]
+        if text["xxzqh"] not in DIVISIONS:
+            return MESSAGES["xxzqh"]
+    if code == "05":
+        if not scope:
+            return MESSAGES["xjyfw"]
+        labels = scope_labels()
+        if any(item not in labels for item in scope):
+            return MESSAGES["xjyfw_code"]
+    if code == "06" and text["xzzxs"] not in FORMS:
+        return MESSAGES["xzzxs"]
+    if code == "07":
+        if not text["xzczb"]:
+            return MESSAGES["xzczb"]
+        if not AMOUNT_PATTERN.match(text["xzczb"]):
+            return MESSAGES["xzczb_format"]
+    if code == "08":
+        if not text["xcyrs"]:
+            return MESSAGES["xcyrs"]
+        if not COUNT_PATTERN.match(text["xcyrs"]):
+            return MESSAGES["xcyrs_format"]
+    return None
+
+
+def validate_change(form: FormData, today: dt.date) -> tuple[dict[str, Any], str | None]:
+    """Check a posted 变更登记 form field by field, as the page's ``checkForm()`` does, plus the check characters of
+    the 统一社会信用代码 and the 证件号码s.
+
+    The new value (变更后) of each ticked 变更事项 is required; a new value of an item that is not ticked is refused.
+
+    :returns: the cleaned values (``bgsx`` and ``xjyfw`` as lists of codes, ``xcyrs`` an int or ``None``, the
+        upload's name, size and sha256) and the first problem, or ``None``.
+    """
+    values: dict[str, Any] = {}
+    text = {name: form.get(name).strip() for name in CHANGE_FIELDS if name not in ("bgsx", "xjyfw", "fj")}
+    problem = _check_registered(text)
+    if problem:
+        return values, problem
+    items = form.getall("bgsx")
+    if not items:
+        return values, MESSAGES["bgsx"]
+    if any(code not in CHANGE_ITEMS for code in items):
+        return values, MESSAGES["bgsx_code"]
+    scope = form.getall("xjyfw")
+    for code, names in CHANGE_VALUES.items():
+        if code in items:
+            problem = _check_change_item(code, text, scope)
+            if problem:
+                return values, problem
+        elif any(scope if name == "xjyfw" else text[name] for name in names):
+            return values, MESSAGES[f"bgsx_{code}_unticked"]
+    if not text["sqrq"]:
+        return values, MESSAGES["sqrq"]
+    problem = check_date(text["sqrq"], today)
+    if problem:
+        return values, problem
+    upload, problem = _check_upload(form)
+    if problem:
+        return values, problem
+    values.update(text)
+    values["bgsx"] = [code for code in CHANGE_ITEMS if code in items]
+    values["xjyfw"] = list(dict.fromkeys(scope))
+    values["xcyrs"] = int(text["xcyrs"]) if text["xcyrs"] else None
+    values.update(_upload_values(upload))
+    return values, None
+
+
+def validate_deregistration(form: FormData, today: dt.date) -> tuple[dict[str, Any], str | None]:
+    """Check a posted 注销登记 form field by field, as the page's ``checkForm()`` does, plus the check characters of
+    the 统一社会信用代码 and the 证件号码.
+
+    普通注销 needs 清税 done. 简易注销 needs every 承诺事项 ticked, a 注销原因 other than revocation, the 公示起始日期
+    (for a 个体工商户 the day the application was pushed to 税务等有关部门), no objection, and a 申请日期 on or after
+    the end of the 10-day period; its 公示 fields are ignored (stored empty) for 普通注销.
+
+    :returns: the cleaned values (``qsbj`` a bool, ``cnsx`` a list of codes, ``gsjzrq`` computed, ``yysl`` an int
+        or ``None``, the upload's name, size and sha256) and the first problem, or ``None``.
+    """
+    values: dict[str, Any] = {}
+    text = {name: form.get(name).strip() for name in DEREGISTER_FIELDS if name not in ("qsbj", "cnsx", "fj")}
+    problem = _check_registered(text)
+    if problem:
+        return values, problem
+    if text["zxlx"] not in DEREGISTER_KINDS:
+        return values, MESSAGES["zxlx"]
+    simplified = text["zxlx"] == "2"
+    if text["zxyy"] not in DEREGISTER_REASONS:
+        return values, MESSAGES["zxyy"]
+    if simplified and text["zxyy"] == "02":
+        return values, MESSAGES["zxyy_simplified"]
+    cleared = form.get("qsbj") == "1"
+    if not simplified and not cleared:
+        return values, MESSAGES["qsbj"]
+    commitments = form.getall("cnsx")
+    if any(code not in COMMITMENTS for code in commitments):
+        return values, MESSAGES["cnsx_code"]
+    end: dt.date | None = None
+    if simplified:
+        if set(commitments) != set(COMMITMENTS):
+            return values, MESSAGES["cnsx_all"]
+        if not text["gsqsrq"]:
+            return values, MESSAGES["gsqsrq"]
+        problem = check_date(text["gsqsrq"], today, "gsqsrq")
+        if problem:
+            return values, problem
+        start = parse_date(text["gsqsrq"])
+        assert start is not None  # check_date accepted it
+        end = start + dt.timedelta(days=SIMPLIFIED_PERIOD_DAYS)
+        if not text["yysl"]:
+            return values, MESSAGES["yysl"]
+        if not COUNT_PATTERN.match(text["yysl"]):
+            return values, MESSAGES["yysl_format"]
+        if int(text["yysl"]) > 0:
+            return values, MESSAGES["yysl_objection"]
+    if not text["sqrq"]:
+        return values, MESSAGES["sqrq"]
+    problem = check_date(text["sqrq"], today)
+    if problem:
+        return values, problem
+    if end is not None and text["sqrq"] < f"{end:%Y%m%d}":
+        return values, MESSAGES["gs_unfinished"]
+    upload, problem = _check_upload(form)
+    if problem:
+        return values, problem
+    values.update(text)
+    values["qsbj"] = cleared
+    values["cnsx"] = [code for code in COMMITMENTS if code in commitments]
+    values["gsqsrq"] = text["gsqsrq"] if simplified else ""
+    values["gsjzrq"] = f"{end:%Y%m%d}" if end is not None else ""
+    values["yysl"] = int(text["yysl"]) if simplified else None
+    values.update(_upload_values(upload))
     return values, None

@@ -7,8 +7,20 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any, Final
 
-from govauto.testing.legacy_portal.catalogue import DIVISIONS, FORMS, ID_TYPES, scope_items, scope_labels
-from govauto.testing.legacy_portal.forms import MESSAGES
+from govauto.testing.legacy_portal.catalogue import (
+    BUSINESS_TYPES,
+    CHANGE_ITEMS,
+    COMMITMENTS,
+    DEREGISTER_KINDS,
+    DEREGISTER_REASONS,
+    DIVISIONS,
+    FORMS,
+    ID_TYPES,
+    SIMPLIFIED_PERIOD_DAYS,
+    scope_items,
+    scope_labels,
+)
+from govauto.testing.legacy_portal.forms import CHANGE_LABELS, CHANGE_VALUES, DEREGISTER_LABELS, MESSAGES
 
 SYSTEM: Final = "个体工商户登记管理系统"
 CHARSET: Final = "GBK"
@@ -102,11 +114,13 @@ def menu_page() -> bytes:
     body = """<TABLE width="100%" cellpadding="4" cellspacing="0" border="0" class="menu">
 <TR><TD class="menuhead">业务办理</TD></TR>
 <TR><TD>&nbsp;&middot;&nbsp;<a id="menuEstablish" href="/gt/establish.do" target="main">个体工商户设立登记</a></TD></TR>
+<TR><TD>&nbsp;&middot;&nbsp;<a id="menuChange" href="/gt/change.do" target="main">个体工商户变更登记</a></TD></TR>
+<TR><TD>&nbsp;&middot;&nbsp;<a id="menuDeregister" href="/gt/deregister.do" target="main">个体工商户注销登记</a></TD></TR>
 <TR><TD class="menuhead">综合查询</TD></TR>
 <TR><TD>&nbsp;&middot;&nbsp;<a id="menuSearch" href="/gt/search.do" target="main">业务查询</a></TD></TR>
 <TR><TD class="menuhead">系统管理</TD></TR>
 <TR><TD>&nbsp;&middot;&nbsp;<a href="/logout.do" target="_top">安全退出</a></TD></TR>
-</TABLE>"""
+</TABLE>"""  # noqa: E501
     return layout("菜单", body, body_attrs='bgcolor="#DFE8F6"')
 
 
@@ -119,6 +133,7 @@ def welcome_page(username: str, last_login: str) -> bytes:
 <P><B>系统公告</B></P>
 <UL>
 <LI>个体工商户设立登记请通过左侧菜单&ldquo;个体工商户设立登记&rdquo;办理，提交后请记录受理号。</LI>
+<LI>变更登记、注销登记请填写营业执照上的统一社会信用代码；简易注销须在公示期满且无异议后提交。</LI>
 <LI>会话空闲超过规定时间将自动退出，请及时保存。</LI>
 <LI>请勿重复提交同一申请。</LI>
 </UL>
@@ -359,10 +374,12 @@ def confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
     return layout("确认申请信息", body)
 
 
-def success_page(record: Mapping[str, Any]) -> bytes:
-    """``/gt/establish_submit.do``: 申请已受理, with the receipt number in ``#slh``."""
+def success_page(record: Mapping[str, Any], title: str = "个体工商户设立登记",
+                 again: str = "/gt/establish.do") -> bytes:
+    """``/gt/…_submit.do``: 申请已受理, with the receipt number in ``#slh`` (``title``: the form's name, ``again``:
+    its URL, for 继续办理)."""
     body = f"""<TABLE width="98%" align="center" cellpadding="0" cellspacing="0" border="0">
-<TR><TD class="formhead">个体工商户设立登记 &gt;&gt; 提交结果</TD></TR></TABLE>
+<TR><TD class="formhead">{title} &gt;&gt; 提交结果</TD></TR></TABLE>
 <BR>
 <TABLE width="60%" align="center" class="form" cellpadding="6" cellspacing="1">
 <TR><TD colspan="2" align="center"><FONT size="4" color="#006600"><B>申请已受理</B></FONT></TD></TR>
@@ -372,14 +389,15 @@ def success_page(record: Mapping[str, Any]) -> bytes:
 <TR><td>提交时间：</td><td id="s_tjsj">{_e(record["created_at"])}</td></TR>
 </TABLE>
 <P align="center">请妥善保存受理号，凭受理号查询办理进度。</P>
-<P align="center"><a href="/gt/establish.do">继续办理</a>&nbsp;&nbsp;<a href="/gt/search.do">业务查询</a></P>
+<P align="center"><a href="{again}">继续办理</a>&nbsp;&nbsp;<a href="/gt/search.do">业务查询</a></P>
 <P align="center"><FONT color="#666666">{SYSTEM}</FONT></P>"""
     return layout("提交结果", body)
 
 
 def search_page(zjhm: str = "", wbywh: str = "", results: Iterable[Mapping[str, Any]] | None = None,
-                alert: str = "") -> bytes:
-    """``/gt/search.do``: the search form, and the results when searched."""
+                alert: str = "", tyxydm: str = "", ywlx: str = "") -> bytes:
+    """``/gt/search.do``: the search form (证件号码, 外部业务号, 统一社会信用代码, 业务类型), and the results when
+    searched: one row per record of any form, its kind told by the receipt's prefix."""
     table = ""
     if results is not None:
         rows = [f'<tr class="row"><td class="slh">{_e(r["receipt"])}</td><td class="wbywh">{_e(r["wbywh"])}</td>'
@@ -396,6 +414,9 @@ def search_page(zjhm: str = "", wbywh: str = "", results: Iterable[Mapping[str, 
 <form name="searchForm" method="get" action="/gt/search.do">
 <input type="hidden" name="q" value="1">
 <TABLE width="98%" align="center" class="form" cellpadding="4" cellspacing="1">
+<TR><td class="label">统一社会信用代码</td><td><input type="text" name="tyxydm" id="tyxydm" size="24" maxlength="18" value="{_e(tyxydm)}"></td>
+<td class="label">业务类型</td><td><select name="ywlx" id="ywlx"><option value="">全部</option>{_options(BUSINESS_TYPES, ywlx, placeholder=False)}</select></td>
+<td>&nbsp;</td></TR>
 <TR><td class="label">证件号码</td><td><input type="text" name="zjhm" id="zjhm" size="24" maxlength="18" value="{_e(zjhm)}"></td>
 <td class="label">外部业务号</td><td><input type="text" name="wbywh" id="wbywh" size="24" maxlength="50" value="{_e(wbywh)}"></td>
 <td><input type="submit" id="btnSearch" value="查 询"></td></TR>
@@ -405,6 +426,344 @@ def search_page(zjhm: str = "", wbywh: str = "", results: Iterable[Mapping[str, 
 {script}
 <P align="center"><FONT color="#666666">{SYSTEM}</FONT></P>"""  # noqa: E501
     return layout("业务查询", body)
+
+
+# ---- 变更登记 and 注销登记: shared parts ----------------------------------------------------------------------
+
+_COMMON_JS: Final = r"""function trim(s) { return s.replace(/^\s+|\s+$/g, ''); }
+function today() {
+    var n = new Date(); var m = n.getMonth() + 1; var d = n.getDate();
+    return '' + n.getFullYear() + (m < 10 ? '0' : '') + m + (d < 10 ? '0' : '') + d;
+}
+function isRealDate(s) {
+    var y = parseInt(s.substring(0, 4), 10), m = parseInt(s.substring(4, 6), 10), d = parseInt(s.substring(6, 8), 10);
+    var t = new Date(y, m - 1, d);
+    return t.getFullYear() == y && t.getMonth() == m - 1 && t.getDate() == d;
+}
+function fail(field, msg) { alert(msg); try { field.focus(); } catch (e) {} return false; }
+function count(boxes) {
+    if (!boxes) return 0;
+    if (boxes.length == undefined) boxes = [boxes];
+    var n = 0;
+    for (var i = 0; i < boxes.length; i++) { if (boxes[i].checked) n++; }
+    return n;
+}
+function checkRegistered(f) {
+    if (trim(f.wbywh.value) == '') return fail(f.wbywh, '@wbywh@');
+    var tyxydm = trim(f.tyxydm.value).toUpperCase();
+    if (tyxydm == '') return fail(f.tyxydm, '@tyxydm@');
+    if (!/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(tyxydm)) return fail(f.tyxydm, '@tyxydm_format@');
+    if (trim(f.jyzxm.value) == '') return fail(f.jyzxm, '@jyzxm@');
+    if (f.zjlx.value == '') return fail(f.zjlx, '@zjlx@');
+    var zjhm = trim(f.zjhm.value);
+    if (zjhm == '') return fail(f.zjhm, '@zjhm@');
+    if (!/^\d{17}[\dXx]$/.test(zjhm)) return fail(f.zjhm, '@zjhm_format@');
+    var lxdh = trim(f.lxdh.value);
+    if (lxdh != '' && !/^1\d{10}$|^0\d{2,3}-?\d{7,8}$/.test(lxdh)) return fail(f.lxdh, '@lxdh_format@');
+    return true;
+}
+function checkDate(f) {
+    var sqrq = trim(f.sqrq.value);
+    if (sqrq == '') return fail(f.sqrq, '@sqrq@');
+    if (!/^\d{8}$/.test(sqrq) || !isRealDate(sqrq)) return fail(f.sqrq, '@sqrq_format@');
+    if (sqrq > today()) return fail(f.sqrq, '@sqrq_future@');
+    return true;
+}
+function checkUpload(f) {
+    var fj = f.fj.value;
+    if (fj != '') {
+        var ext = fj.lastIndexOf('.') < 0 ? '' : fj.substring(fj.lastIndexOf('.') + 1).toLowerCase();
+        if (ext != 'pdf' && ext != 'jpg' && ext != 'jpeg' && ext != 'png') return fail(f.fj, '@fj_type@');
+    }
+    return true;
+}
+"""
+
+
+def _script(form: str, code: str) -> str:
+    """A ``<script>`` with the shared checks, ``code`` (which defines ``checkForm()``) and ``doSubmit()``; every
+    ``@key@`` becomes the message ``MESSAGES[key]`` (or ``@days@``, ``@commitments@``: the 公示 period and how
+    many 承诺事项 there are)."""
+    numbers = {"days": str(SIMPLIFIED_PERIOD_DAYS), "commitments": str(len(COMMITMENTS))}
+    text = re.sub(r"@(\w+)@", lambda m: numbers.get(m.group(1)) or js_string(MESSAGES[m.group(1)]),
+                  _COMMON_JS + code)
+    return (f'<script language="javascript" type="text/javascript">\n<!--\n{text}'
+            f"function doSubmit() {{\n    if (checkForm()) {{\n        document.{form}.submit();\n    }}\n}}\n"
+            "//-->\n</script>\n")
+
+
+def _registered_rows(title: str) -> list[str]:
+    """The rows of the registered business and its operator, under a section ``title``."""
+    red = '<font color="red">*</font>'
+    return [
+        _section(title),
+        _row("外部业务号", _text("wbywh", 30, 50)),
+        _row("统一社会信用代码", _text("tyxydm", 24, 18, hint="（营业执照上的18位代码）")),
+        _row("个体工商户名称", _text("ztmc", 40, 100, required=False, hint="（无名称的可不填）")),
+        _row("经营者姓名", _text("jyzxm", 20, 50)),
+        _row("证件类型", f'<select name="zjlx" id="zjlx">{_options(ID_TYPES, "10", placeholder=False)}</select>'
+                       f"{red}"),
+        _row("证件号码", _text("zjhm", 24, 18)),
+        _row("联系电话", _text("lxdh", 20, 20, required=False, hint="（可不填，默认使用登记的联系电话）")),
+    ]
+
+
+def _section(title: str) -> str:
+    return f'<TR><TD colspan="2" class="section">{title}</TD></TR>'
+
+
+def _boxes(name: str, options: Mapping[str, str], per_row: int) -> str:
+    cells = [f'<input type="checkbox" name="{name}" id="{name}_{code}" value="{code}">'
+             f'<label for="{name}_{code}">{_e(label)}</label>' for code, label in options.items()]
+    rows = ["<TR>" + "".join(f"<TD nowrap>{c}</TD>" for c in cells[n:n + per_row]) + "</TR>"
+            for n in range(0, len(cells), per_row)]
+    return '<TABLE cellpadding="1" cellspacing="0" border="0">' + "\n".join(rows) + "</TABLE>"
+
+
+def _form_page(title: str, form: str, action: str, token: str, rows: list[str], script: str) -> bytes:
+    body = f"""<TABLE width="98%" align="center" cellpadding="0" cellspacing="0" border="0">
+<TR><TD class="formhead">{title} &gt;&gt; 填写申请信息</TD></TR></TABLE>
+<form id="{form}" name="{form}" method="post" action="{action}" enctype="multipart/form-data" accept-charset="GBK">
+<input type="hidden" name="token" id="token" value="{_e(token)}">
+<TABLE width="98%" align="center" class="form" cellpadding="4" cellspacing="1">
+{chr(10).join(rows)}
+<TR><TD colspan="2" align="center" class="buttons">
+<input type="button" id="btnSubmit" value="提 交" onclick="doSubmit()">&nbsp;&nbsp;
+<input type="reset" id="btnReset" value="重 置">
+</TD></TR>
+</TABLE>
+</form>
+<P align="center"><FONT color="#666666">注：带<font color="red">*</font>为必填项。{SYSTEM}</FONT></P>"""
+    return layout(title, body, head=script)
+
+
+def _confirm_page(title: str, action: str, cid: str, shown: Mapping[str, str], labels: Mapping[str, str]) -> bytes:
+    rows = "\n".join(f'<TR><td class="label">{labels[k]}</td><td id="c_{k}">{v}</td></TR>' for k, v in shown.items())
+    body = f"""<TABLE width="98%" align="center" cellpadding="0" cellspacing="0" border="0">
+<TR><TD class="formhead">{title} &gt;&gt; 确认申请信息</TD></TR></TABLE>
+<P align="center"><FONT color="#CC0000">请核对以下信息，确认无误后点击&ldquo;确认提交&rdquo;。</FONT></P>
+<TABLE width="98%" align="center" class="form" cellpadding="4" cellspacing="1">
+{rows}
+</TABLE>
+<form name="confirmForm" method="post" action="{action}">
+<input type="hidden" name="cid" id="cid" value="{_e(cid)}">
+<P align="center">
+<input type="button" id="btnConfirm" value="确认提交" onclick="if(confirm('确认提交本申请吗？')){{document.confirmForm.submit();}}">&nbsp;&nbsp;
+<input type="button" id="btnBack" value="返回修改" onclick="history.back()">
+</P>
+</form>
+<P align="center"><FONT color="#666666">{SYSTEM}</FONT></P>"""  # noqa: E501
+    return layout("确认申请信息", body)
+
+
+def _registered_shown(values: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "wbywh": _e(values["wbywh"]),
+        "tyxydm": _e(values["tyxydm"]),
+        "ztmc": _e(values["ztmc"]),
+        "jyzxm": _e(values["jyzxm"]),
+        "zjlx": _e(ID_TYPES[values["zjlx"]]),
+        "zjhm": _e(values["zjhm"]),
+        "lxdh": _e(values["lxdh"]),
+    }
+
+
+def _spans(css: str, labels: Iterable[str]) -> str:
+    return "<br>".join(f'<span class="{css}">{_e(label)}</span>' for label in labels)
+
+
+# ---- 个体工商户变更登记 -------------------------------------------------------------------------------------------
+
+_CHANGE_JS: Final = r"""function ticked(code) {
+    var b = document.getElementById('bgsx_' + code);
+    return b != null && b.checked;
+}
+function checkForm() {
+    var f = document.bgForm;
+    if (!checkRegistered(f)) return false;
+    if (count(f.bgsx) == 0) { alert('@bgsx@'); return false; }
+    if (ticked('01')) {
+        if (trim(f.xztmc.value) == '') return fail(f.xztmc, '@xztmc@');
+    } else if (trim(f.xztmc.value) != '') return fail(f.xztmc, '@bgsx_01_unticked@');
+    if (ticked('02')) {
+        if (trim(f.xjyzxm.value) == '') return fail(f.xjyzxm, '@xjyzxm@');
+        var xzjhm = trim(f.xzjhm.value);
+        if (xzjhm == '') return fail(f.xzjhm, '@xzjhm@');
+        if (!/^\d{17}[\dXx]$/.test(xzjhm)) return fail(f.xzjhm, '@xzjhm_format@');
+        if (xzjhm.toUpperCase() == trim(f.zjhm.value).toUpperCase()) return fail(f.xzjhm, '@xzjhm_same@');
+    } else if (trim(f.xjyzxm.value) != '' || trim(f.xzjhm.value) != '') return fail(f.xjyzxm, '@bgsx_02_unticked@');
+    if (ticked('03')) {
+        if (trim(f.xjyzzs.value) == '') return fail(f.xjyzzs, '@xjyzzs@');
+    } else if (trim(f.xjyzzs.value) != '') return fail(f.xjyzzs, '@bgsx_03_unticked@');
+    if (ticked('04')) {
+        if (trim(f.xjycs.value) == '') return fail(f.xjycs, '@xjycs@');
+        if (f.xxzqh.value == '') return fail(f.xxzqh, '@xxzqh@');
+    } else if (trim(f.xjycs.value) != '' || f.xxzqh.value != '') return fail(f.xjycs, '@bgsx_04_unticked@');
+    if (ticked('05')) {
+        if (count(f.xjyfw) == 0) { alert('@xjyfw@'); return false; }
+    } else if (count(f.xjyfw) > 0) { alert('@bgsx_05_unticked@'); return false; }
+    if (ticked('06')) {
+        if (f.xzzxs.value == '') return fail(f.xzzxs, '@xzzxs@');
+    } else if (f.xzzxs.value != '') return fail(f.xzzxs, '@bgsx_06_unticked@');
+    var xzczb = trim(f.xzczb.value);
+    if (ticked('07')) {
+        if (xzczb == '') return fail(f.xzczb, '@xzczb@');
+        if (!/^\d+(\.\d{1,4})?$/.test(xzczb)) return fail(f.xzczb, '@xzczb_format@');
+    } else if (xzczb != '') return fail(f.xzczb, '@bgsx_07_unticked@');
+    var xcyrs = trim(f.xcyrs.value);
+    if (ticked('08')) {
+        if (xcyrs == '') return fail(f.xcyrs, '@xcyrs@');
+        if (!/^\d+$/.test(xcyrs)) return fail(f.xcyrs, '@xcyrs_format@');
+    } else if (xcyrs != '') return fail(f.xcyrs, '@bgsx_08_unticked@');
+    if (!checkDate(f)) return false;
+    return checkUpload(f);
+}
+"""
+
+
+def _new_scope_boxes() -> str:
+    groups: list[str] = []
+    for kind, title in (("general", "一般项目"), ("licensed", "许可项目（取得许可后方可经营）")):
+        items = [i for i in scope_items() if i.kind == kind]
+        cells = [f'<input type="checkbox" name="xjyfw" id="xjyfw_{i.code}" value="{i.code}">'
+                 f'<label for="xjyfw_{i.code}">{_e(i.label)}</label>' for i in items]
+        rows = ["<TR>" + "".join(f'<TD width="33%" nowrap>{c}</TD>' for c in cells[n:n + 3]) + "</TR>"
+                for n in range(0, len(cells), 3)]
+        groups.append(f'<B>{title}</B><TABLE width="100%" cellpadding="1" cellspacing="0" border="0">'
+                      + "\n".join(rows) + "</TABLE>")
+    return ('<div class="scopebox" style="height:180px;overflow:auto;border:1px solid #99BBE8;padding:3px">'
+            + "\n".join(groups) + "</div>（变更后的全部经营范围）")
+
+
+def change_page(token: str) -> bytes:
+    """``/gt/change.do``: the 变更登记 form."""
+    rows = [
+        *_registered_rows("一、登记信息（按营业执照填写）"),
+        _section("二、变更事项"),
+        _row("变更事项", _boxes("bgsx", CHANGE_ITEMS, 4) + '<font color="red">*</font>（至少选择一项）'),
+        _section("三、变更后内容（仅填写所勾选的变更事项）"),
+        _row("变更后名称", _text("xztmc", 40, 100, required=False)),
+        _row("变更后经营者姓名", _text("xjyzxm", 20, 50, required=False)),
+        _row("变更后经营者证件号码", _text("xzjhm", 24, 18, required=False, hint="（居民身份证号码）")),
+        _row("变更后经营者住所", _text("xjyzzs", 60, 200, required=False)),
+        _row("变更后经营场所", _text("xjycs", 60, 200, required=False)),
+        _row("变更后行政区划",
+             f'<select name="xxzqh" id="xxzqh">{_options(DIVISIONS, "", placeholder=True)}</select>'),
+        _row("变更后经营范围", _new_scope_boxes()),
+        _row("变更后组成形式", f'<select name="xzzxs" id="xzzxs">{_options(FORMS, "", placeholder=True)}</select>'),
+        _row("变更后资金数额（万元）", _text("xzczb", 12, 20, required=False)),
+        _row("变更后从业人数", _text("xcyrs", 8, 6, required=False)),
+        _section("四、申请信息"),
+        _row("申请日期", _text("sqrq", 10, 8, hint="（格式：YYYYMMDD）")),
+        _row("申请材料", '<input type="file" name="fj" id="fj" size="40">（pdf、jpg、png格式，不超过10MB）'),
+    ]
+    return _form_page("个体工商户变更登记", "bgForm", "/gt/change_confirm.do", token, rows,
+                      _script("bgForm", _CHANGE_JS))
+
+
+def change_confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
+    """``/gt/change_confirm.do``: every value read-only (the new values of the ticked items), and 确认提交 /
+    返回修改."""
+    labels = scope_labels()
+    items = values["bgsx"]
+    shown = _registered_shown(values)
+    shown["bgsx"] = _spans("bgsx", (CHANGE_ITEMS[code] for code in items))
+    for code, names in CHANGE_VALUES.items():
+        if code not in items:
+            continue
+        for name in names:
+            if name == "xjyfw":
+                shown[name] = _spans("xjyfw", (labels[c] for c in values["xjyfw"]))
+            elif name == "xxzqh":
+                shown[name] = _e(DIVISIONS[values[name]])
+            elif name == "xzzxs":
+                shown[name] = _e(FORMS[values[name]])
+            else:
+                shown[name] = _e(values[name])
+    shown["sqrq"] = _e(values["sqrq"])
+    shown["fj"] = _e(values["upload_name"]) if values.get("upload_name") else "无"
+    return _confirm_page("个体工商户变更登记", "/gt/change_submit.do", cid, shown, CHANGE_LABELS)
+
+
+# ---- 个体工商户注销登记 -------------------------------------------------------------------------------------------
+
+_DEREGISTER_JS: Final = r"""function addDays(s, n) {
+    var t = new Date(parseInt(s.substring(0, 4), 10), parseInt(s.substring(4, 6), 10) - 1,
+                     parseInt(s.substring(6, 8), 10) + n);
+    var m = t.getMonth() + 1, d = t.getDate();
+    return '' + t.getFullYear() + (m < 10 ? '0' : '') + m + (d < 10 ? '0' : '') + d;
+}
+function fillEnd() {
+    var f = document.zxForm, s = trim(f.gsqsrq.value);
+    f.gsjzrq.value = (/^\d{8}$/.test(s) && isRealDate(s)) ? addDays(s, @days@) : '';
+}
+function checkForm() {
+    var f = document.zxForm;
+    if (!checkRegistered(f)) return false;
+    if (f.zxlx.value == '') return fail(f.zxlx, '@zxlx@');
+    var jy = f.zxlx.value == '2';
+    if (f.zxyy.value == '') return fail(f.zxyy, '@zxyy@');
+    if (jy && f.zxyy.value == '02') return fail(f.zxyy, '@zxyy_simplified@');
+    if (!jy && !f.qsbj.checked) return fail(f.qsbj, '@qsbj@');
+    if (jy) {
+        if (count(f.cnsx) < @commitments@) { alert('@cnsx_all@'); return false; }
+        var gsqsrq = trim(f.gsqsrq.value);
+        if (gsqsrq == '') return fail(f.gsqsrq, '@gsqsrq@');
+        if (!/^\d{8}$/.test(gsqsrq) || !isRealDate(gsqsrq)) return fail(f.gsqsrq, '@gsqsrq_format@');
+        if (gsqsrq > today()) return fail(f.gsqsrq, '@gsqsrq_future@');
+        var yysl = trim(f.yysl.value);
+        if (yysl == '') return fail(f.yysl, '@yysl@');
+        if (!/^\d+$/.test(yysl)) return fail(f.yysl, '@yysl_format@');
+        if (parseInt(yysl, 10) > 0) return fail(f.yysl, '@yysl_objection@');
+    }
+    if (!checkDate(f)) return false;
+    if (jy && trim(f.sqrq.value) < addDays(trim(f.gsqsrq.value), @days@)) return fail(f.sqrq, '@gs_unfinished@');
+    return checkUpload(f);
+}
+"""
+
+
+def deregister_page(token: str) -> bytes:
+    """``/gt/deregister.do``: the 注销登记 form."""
+    red = '<font color="red">*</font>'
+    rows = [
+        *_registered_rows("一、登记信息（按营业执照填写）"),
+        _section("二、注销信息"),
+        _row("注销类型", f'<select name="zxlx" id="zxlx">{_options(DEREGISTER_KINDS, "", placeholder=True)}</select>'
+                       f"{red}"),
+        _row("注销原因", f'<select name="zxyy" id="zxyy">{_options(DEREGISTER_REASONS, "", placeholder=True)}'
+                       f"</select>{red}"),
+        _row("清税情况", '<input type="checkbox" name="qsbj" id="qsbj" value="1">'
+                       '<label for="qsbj">已办结清税手续（已取得清税证明或清税信息）</label>（普通注销必选）'),
+        _row("承诺事项", _boxes("cnsx", COMMITMENTS, 2) + "（简易注销须全部勾选）"),
+        _section(f"三、简易注销公示（个体工商户为推送税务等有关部门，期限{SIMPLIFIED_PERIOD_DAYS}日；普通注销不填）"),
+        _row("公示起始日期", '<input type="text" name="gsqsrq" id="gsqsrq" size="10" maxlength="8" value="" '
+                          'onchange="fillEnd()">（格式：YYYYMMDD）'),
+        _row("公示截止日期", '<input type="text" name="gsjzrq" id="gsjzrq" size="10" maxlength="8" value="" '
+                          'readonly class="readonly">（自动计算）'),
+        _row("异议数量", _text("yysl", 6, 4, required=False, hint="（公示期内收到的异议，无异议填0）")),
+        _section("四、申请信息"),
+        _row("申请日期", _text("sqrq", 10, 8, hint="（格式：YYYYMMDD）")),
+        _row("申请材料", '<input type="file" name="fj" id="fj" size="40">（pdf、jpg、png格式，不超过10MB）'),
+    ]
+    return _form_page("个体工商户注销登记", "zxForm", "/gt/deregister_confirm.do", token, rows,
+                      _script("zxForm", _DEREGISTER_JS))
+
+
+def deregister_confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
+    """``/gt/deregister_confirm.do``: every value read-only, and 确认提交 / 返回修改."""
+    shown = _registered_shown(values)
+    shown["zxlx"] = _e(DEREGISTER_KINDS[values["zxlx"]])
+    shown["zxyy"] = _e(DEREGISTER_REASONS[values["zxyy"]])
+    shown["qsbj"] = "已办结" if values["qsbj"] else "未办结"
+    shown["cnsx"] = _spans("cnsx", (COMMITMENTS[code] for code in values["cnsx"])) or "无"
+    if values["zxlx"] == "2":
+        shown["gsqsrq"] = _e(values["gsqsrq"])
+        shown["gsjzrq"] = _e(values["gsjzrq"])
+        shown["yysl"] = _e(values["yysl"])
+    shown["sqrq"] = _e(values["sqrq"])
+    shown["fj"] = _e(values["upload_name"]) if values.get("upload_name") else "无"
+    return _confirm_page("个体工商户注销登记", "/gt/deregister_submit.do", cid, shown, DEREGISTER_LABELS)
 
 
 STYLE_SHEET: Final = """/* 个体工商户登记管理系统 */
@@ -423,4 +782,6 @@ a { color: #15428B; text-decoration: none; } a:hover { color: #CC0000; text-deco
 .list { background: #99BBE8; } .list td { background: #FFFFFF; } .list th { background: #DFE8F6; }
 .msgbox { border: 1px solid #99BBE8; width: 360px; } .msghead { background: #D0DEF0; font-weight: bold; }
 #sessionTimeout { color: #CC0000; font-size: 14px; font-weight: bold; }
+.form td.section { background: #EEF3FA; color: #15428B; font-weight: bold; }
+input.readonly { background: #F0F0F0; }
 """

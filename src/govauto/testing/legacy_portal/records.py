@@ -1,4 +1,5 @@
-"""The portal's records: the ``applications`` table of an SQLite file that survives restarts."""
+"""The portal's records: one SQLite table per form (``applications`` for 设立登记, ``change_applications`` for
+变更登记, ``deregister_applications`` for 注销登记) in a file that survives restarts."""
 
 from __future__ import annotations
 
@@ -8,12 +9,27 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+APPLICATION_KINDS: Final = ("establish", "change", "deregister")
+"""The kinds of application the portal takes, one form and one table each."""
 
 COLUMNS: Final = ("id", "receipt", "wbywh", "jyzxm", "zjlx", "zjhm", "lxdh", "jyzzs", "ztmc", "zzxs", "xzqh", "jycs",
                   "jyfw", "zczb", "cyrs", "sqrq", "upload_name", "upload_size", "upload_sha256", "username",
                   "session_id", "created_at")
+"""The columns of ``applications`` (设立登记)."""
+
+CHANGE_COLUMNS: Final = ("id", "receipt", "wbywh", "tyxydm", "ztmc", "jyzxm", "zjlx", "zjhm", "lxdh", "bgsx", "xztmc",
+                         "xjyzxm", "xzjhm", "xjyzzs", "xjycs", "xxzqh", "xjyfw", "xzzxs", "xzczb", "xcyrs", "sqrq",
+                         "upload_name", "upload_size", "upload_sha256", "username", "session_id", "created_at")
+"""The columns of ``change_applications`` (变更登记)."""
+
+DEREGISTER_COLUMNS: Final = ("id", "receipt", "wbywh", "tyxydm", "ztmc", "jyzxm", "zjlx", "zjhm", "lxdh", "zxlx",
+                             "zxyy", "qsbj", "cnsx", "gsqsrq", "gsjzrq", "yysl", "sqrq", "upload_name", "upload_size",
+                             "upload_sha256", "username", "session_id", "created_at")
+"""The columns of ``deregister_applications`` (注销登记)."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS applications (
@@ -43,7 +59,100 @@ CREATE TABLE IF NOT EXISTS applications (
 CREATE INDEX IF NOT EXISTS applications_zjhm ON applications (zjhm);
 CREATE INDEX IF NOT EXISTS applications_wbywh ON applications (wbywh);
 CREATE INDEX IF NOT EXISTS applications_receipt ON applications (receipt);
+
+CREATE TABLE IF NOT EXISTS change_applications (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    receipt       TEXT NOT NULL,
+    wbywh         TEXT NOT NULL,
+    tyxydm        TEXT NOT NULL,
+    ztmc          TEXT NOT NULL,
+    jyzxm         TEXT NOT NULL,
+    zjlx          TEXT NOT NULL,
+    zjhm          TEXT NOT NULL,
+    lxdh          TEXT NOT NULL,
+    bgsx          TEXT NOT NULL,
+    xztmc         TEXT NOT NULL,
+    xjyzxm        TEXT NOT NULL,
+    xzjhm         TEXT NOT NULL,
+    xjyzzs        TEXT NOT NULL,
+    xjycs         TEXT NOT NULL,
+    xxzqh         TEXT NOT NULL,
+    xjyfw         TEXT NOT NULL,
+    xzzxs         TEXT NOT NULL,
+    xzczb         TEXT NOT NULL,
+    xcyrs         INTEGER,
+    sqrq          TEXT NOT NULL,
+    upload_name   TEXT,
+    upload_size   INTEGER,
+    upload_sha256 TEXT,
+    username      TEXT NOT NULL,
+    session_id    TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS change_applications_zjhm ON change_applications (zjhm);
+CREATE INDEX IF NOT EXISTS change_applications_wbywh ON change_applications (wbywh);
+CREATE INDEX IF NOT EXISTS change_applications_tyxydm ON change_applications (tyxydm);
+
+CREATE TABLE IF NOT EXISTS deregister_applications (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    receipt       TEXT NOT NULL,
+    wbywh         TEXT NOT NULL,
+    tyxydm        TEXT NOT NULL,
+    ztmc          TEXT NOT NULL,
+    jyzxm         TEXT NOT NULL,
+    zjlx          TEXT NOT NULL,
+    zjhm          TEXT NOT NULL,
+    lxdh          TEXT NOT NULL,
+    zxlx          TEXT NOT NULL,
+    zxyy          TEXT NOT NULL,
+    qsbj          INTEGER NOT NULL,
+    cnsx          TEXT NOT NULL,
+    gsqsrq        TEXT NOT NULL,
+    gsjzrq        TEXT NOT NULL,
+    yysl          INTEGER,
+    sqrq          TEXT NOT NULL,
+    upload_name   TEXT,
+    upload_size   INTEGER,
+    upload_sha256 TEXT,
+    username      TEXT NOT NULL,
+    session_id    TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deregister_applications_zjhm ON deregister_applications (zjhm);
+CREATE INDEX IF NOT EXISTS deregister_applications_wbywh ON deregister_applications (wbywh);
+CREATE INDEX IF NOT EXISTS deregister_applications_tyxydm ON deregister_applications (tyxydm);
 """
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    prefix: str
+    """The receipt's prefix: the receipt is it + YYYYMMDD + a 5-digit sequence of the day."""
+    columns: tuple[str, ...]
+    lists: tuple[str, ...] = ()
+    """Columns holding a list of codes, stored as JSON."""
+    flags: tuple[str, ...] = ()
+    """Columns holding a yes/no, stored as 0/1."""
+
+
+TABLES: Final[Mapping[str, _Table]] = {
+    "establish": _Table("applications", "GT", COLUMNS, lists=("jyfw",)),
+    "change": _Table("change_applications", "BG", CHANGE_COLUMNS, lists=("bgsx", "xjyfw")),
+    "deregister": _Table("deregister_applications", "ZX", DEREGISTER_COLUMNS, lists=("cnsx",), flags=("qsbj",)),
+}
+"""Each kind of application's table."""
+
+RECEIPT_PREFIXES: Final = {kind: table.prefix for kind, table in TABLES.items()}
+"""The receipt prefix of each kind: ``GT`` (设立), ``BG`` (变更), ``ZX`` (注销)."""
+
+
+def _table(kind: str) -> _Table:
+    try:
+        return TABLES[kind]
+    except KeyError:
+        raise ValueError(f"kind: unknown kind of application {kind!r}; "
+                         f"one of {', '.join(APPLICATION_KINDS)}") from None
 
 
 class RecordStore:
@@ -69,51 +178,54 @@ class RecordStore:
             finally:
                 db.close()
 
-    def insert(self, values: Mapping[str, Any], *, username: str, session_id: str) -> dict[str, Any]:
-        """Store one application; gives it the next receipt of the day (``GT`` + YYYYMMDD + 5 digits).
+    def insert(self, values: Mapping[str, Any], *, username: str, session_id: str,
+               kind: str = "establish") -> dict[str, Any]:
+        """Store one application of ``kind``; gives it the next receipt of the day (its prefix + YYYYMMDD +
+        5 digits: ``GT2026112500001``, ``BG…``, ``ZX…``).
 
-        :returns: the stored record.
+        :returns: the stored record, as :meth:`all` gives it.
         """
+        table = _table(kind)
         now = dt.datetime.now()
-        prefix = f"GT{now:%Y%m%d}"
+        prefix = f"{table.prefix}{now:%Y%m%d}"
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                row = db.execute("SELECT MAX(receipt) FROM applications WHERE receipt LIKE ?",
-                                       (prefix + "%",)).fetchone()
+                row = db.execute(f"SELECT MAX(receipt) FROM {table.name} WHERE receipt LIKE ?",
+                                 (prefix + "%",)).fetchone()
                 sequence = int(row[0][len(prefix):]) + 1 if row[0] else 1
-                receipt = f"{prefix}{sequence:05d}"
-                record = {
-                    "receipt": receipt,
-                    **{k: values[k] for k in ("wbywh", "jyzxm", "zjlx", "zjhm", "lxdh", "jyzzs", "ztmc", "zzxs",
-                                              "xzqh", "jycs")},
-                    "jyfw": json.dumps(list(values["jyfw"])),
-                    "zczb": values["zczb"],
-                    "cyrs": int(values["cyrs"]),
-                    "sqrq": values["sqrq"],
-                    "upload_name": values.get("upload_name"),
-                    "upload_size": values.get("upload_size"),
-                    "upload_sha256": values.get("upload_sha256"),
-                    "username": username,
-                    "session_id": session_id,
-                    "created_at": f"{now:%Y-%m-%d %H:%M:%S}",
-                }
+                record: dict[str, Any] = {"receipt": f"{prefix}{sequence:05d}"}
+                for column in table.columns:
+                    if column in ("id", "receipt"):
+                        continue
+                    if column in table.lists:
+                        record[column] = json.dumps(list(values[column]))
+                    elif column in table.flags:
+                        record[column] = int(bool(values[column]))
+                    elif column in ("username", "session_id", "created_at"):
+                        continue
+                    else:
+                        record[column] = values.get(column)
+                record.update(username=username, session_id=session_id, created_at=f"{now:%Y-%m-%d %H:%M:%S}")
                 names = ", ".join(record)
                 marks = ", ".join("?" for _ in record)
-                cursor = db.execute(f"INSERT INTO applications ({names}) VALUES ({marks})",
-                                          tuple(record.values()))
+                cursor = db.execute(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", tuple(record.values()))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        return {"id": cursor.lastrowid, **record, "jyfw": list(values["jyfw"])}
+        return self._decode(table, {"id": cursor.lastrowid, **record})
 
-    def all(self) -> list[dict[str, Any]]:
-        """Every record, oldest first."""
-        return self._select("SELECT * FROM applications ORDER BY id", ())
+    def all(self, kind: str = "establish") -> list[dict[str, Any]]:
+        """Every record of one kind, oldest first."""
+        table = _table(kind)
+        return self._select(table, f"SELECT * FROM {table.name} ORDER BY id", ())
 
-    def search(self, *, zjhm: str | None = None, wbywh: str | None = None) -> list[dict[str, Any]]:
-        """Records whose 证件号码 and/or 外部业务号 equal the given ones (both must match when both are given)."""
+    def search(self, *, zjhm: str | None = None, wbywh: str | None = None, tyxydm: str | None = None,
+               kind: str = "establish") -> list[dict[str, Any]]:
+        """Records of one kind whose 证件号码, 外部业务号 and/or 统一社会信用代码 equal the given ones (every one
+        given must match; a 设立 record has no 统一社会信用代码 yet, so none matches one)."""
+        table = _table(kind)
         where: list[str] = []
         args: list[str] = []
         if zjhm:
@@ -122,21 +234,31 @@ class RecordStore:
         if wbywh:
             where.append("wbywh = ?")
             args.append(wbywh)
+        if tyxydm:
+            if "tyxydm" not in table.columns:
+                return []
+            where.append("upper(tyxydm) = upper(?)")
+            args.append(tyxydm)
         if not where:
             return []
-        return self._select(f"SELECT * FROM applications WHERE {' AND '.join(where)} ORDER BY id", tuple(args))
+        return self._select(table, f"SELECT * FROM {table.name} WHERE {' AND '.join(where)} ORDER BY id",
+                            tuple(args))
 
     def clear(self) -> None:
-        """Delete every record."""
+        """Delete every record, of every kind."""
         with self._connect() as db:
-            db.execute("DELETE FROM applications")
+            for table in TABLES.values():
+                db.execute(f"DELETE FROM {table.name}")
 
-    def _select(self, sql: str, args: tuple[str, ...]) -> list[dict[str, Any]]:
+    def _select(self, table: _Table, sql: str, args: tuple[str, ...]) -> list[dict[str, Any]]:
         with self._connect() as db:
             rows = db.execute(sql, args).fetchall()
-        records = []
-        for row in rows:
-            record = {k: row[k] for k in COLUMNS}
-            record["jyfw"] = json.loads(record["jyfw"])
-            records.append(record)
-        return records
+        return [self._decode(table, {k: row[k] for k in table.columns}) for row in rows]
+
+    @staticmethod
+    def _decode(table: _Table, record: dict[str, Any]) -> dict[str, Any]:
+        for column in table.lists:
+            record[column] = json.loads(record[column])
+        for column in table.flags:
+            record[column] = bool(record[column])
+        return record

@@ -24,9 +24,17 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from govauto.testing.legacy_portal import pages
-from govauto.testing.legacy_portal.faults import KINDS, SUBMIT_PATH, Fault, FaultPlan
-from govauto.testing.legacy_portal.forms import FormData, parse_multipart, parse_urlencoded, validate_application
-from govauto.testing.legacy_portal.records import RecordStore
+from govauto.testing.legacy_portal.catalogue import BUSINESS_TYPES
+from govauto.testing.legacy_portal.faults import KINDS, SUBMIT_PATHS, Fault, FaultPlan
+from govauto.testing.legacy_portal.forms import (
+    FormData,
+    parse_multipart,
+    parse_urlencoded,
+    validate_application,
+    validate_change,
+    validate_deregistration,
+)
+from govauto.testing.legacy_portal.records import APPLICATION_KINDS, RecordStore
 from govauto.testing.legacy_portal.rpa_challenge import PREFIX as RPA_PREFIX
 from govauto.testing.legacy_portal.rpa_challenge import RpaChallenge
 
@@ -41,9 +49,37 @@ MAX_BODY: Final = 12 * 1024 * 1024
 
 COOKIE: Final = "JSESSIONID"
 
+
+
+@dataclass(frozen=True)
+class _Form:
+    """One application form: ``/gt/KIND.do``, ``/gt/KIND_confirm.do`` and ``/gt/KIND_submit.do``."""
+
+    kind: str
+    title: str
+    page: Callable[[str], bytes]
+    validate: Callable[[FormData, dt.date], tuple[dict[str, Any], str | None]]
+    confirm_page: Callable[[Mapping[str, Any], str], bytes]
+
+
+_FORMS: Final = {
+    "establish": _Form("establish", "个体工商户设立登记", pages.establish_page, validate_application,
+                       pages.confirm_page),
+    "change": _Form("change", "个体工商户变更登记", pages.change_page, validate_change, pages.change_confirm_page),
+    "deregister": _Form("deregister", "个体工商户注销登记", pages.deregister_page, validate_deregistration,
+                        pages.deregister_confirm_page),
+}
+_FORM_PATHS: Final = {
+    **{f"/gt/{kind}.do": (kind, "page") for kind in _FORMS},
+    **{f"/gt/{kind}_confirm.do": (kind, "confirm") for kind in _FORMS},
+    **{f"/gt/{kind}_submit.do": (kind, "submit") for kind in _FORMS},
+}
+_KIND_OF_TYPE: Final = dict(zip(BUSINESS_TYPES, APPLICATION_KINDS, strict=True))
+"""业务类型 code (the search's ``ywlx``) → kind of application."""
+
 _PROTECTED: Final = {
-    "/main.do": "GET", "/top.do": "GET", "/menu.do": "GET", "/welcome.do": "GET", "/gt/establish.do": "GET",
-    "/gt/establish_confirm.do": "POST", "/gt/establish_submit.do": "POST", "/gt/search.do": "GET",
+    "/main.do": "GET", "/top.do": "GET", "/menu.do": "GET", "/welcome.do": "GET", "/gt/search.do": "GET",
+    **{path: "GET" if step == "page" else "POST" for path, (_, step) in _FORM_PATHS.items()},
 }
 _TOKENS_KEPT: Final = 100
 _ID_NUMBER: Final = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
@@ -60,8 +96,10 @@ class _Session:
     username: str
     last_seen: float
     login_time: str
-    tokens: dict[str, None] = field(default_factory=dict)
-    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Token → the kind of form it was rendered in."""
+    pending: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    """cid → the kind of form and its checked values, waiting for 确认提交."""
 
 
 @dataclass
@@ -196,9 +234,14 @@ class LegacyPortal:
 
     # ---- records, stats, sessions ------------------------------------------------------------------------------
 
-    def records(self) -> list[dict[str, Any]]:
-        """Every application stored, oldest first (``jyfw`` as a list of codes)."""
-        return self.store.all()
+    def records(self, form: str = "establish") -> list[dict[str, Any]]:
+        """Every application of one form stored, oldest first: ``establish`` (设立登记, ``jyfw`` as a list of
+        codes), ``change`` (变更登记, ``bgsx`` and ``xjyfw`` lists) or ``deregister`` (注销登记, ``cnsx`` a list,
+        ``qsbj`` a bool).
+
+        :raises ValueError: an unknown form.
+        """
+        return self.store.all(form)
 
     def stats(self) -> dict[str, Any]:
         """Counters since start or the last :meth:`reset` (see ``GET /__admin/stats``)."""
@@ -317,10 +360,10 @@ class LegacyPortal:
     def _logout(self, sids: Iterable[str]) -> None:
         self._expire(sids)
 
-    def _new_token(self, session: _Session) -> str:
+    def _new_token(self, session: _Session, kind: str) -> str:
         token = secrets.token_hex(12)
         with self._lock:
-            session.tokens[token] = None
+            session.tokens[token] = kind
             while len(session.tokens) > _TOKENS_KEPT:
                 del session.tokens[next(iter(session.tokens))]
         return token
@@ -488,7 +531,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith("/__admin/"):
                 body = self._read_body() if method == "POST" else b""
                 if body is not None:
-                    self._admin(method, path, body)
+                    self._admin(method, path, body, parse_urlencoded(split.query))
                 return
             if path.startswith(RPA_PREFIX):  # the RPA challenge: no session, no faults, not counted
                 body = self._read_body() if method == "POST" else b""
@@ -523,7 +566,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         kind = fault.kind if fault is not None else ""
         self._fault = kind
-        final_submit = method == "POST" and path == SUBMIT_PATH
+        final_submit = method == "POST" and path in SUBMIT_PATHS
         if fault is not None:
             if kind == "slow":
                 if self.portal._wait(fault.delay):
@@ -590,12 +633,14 @@ class _Handler(BaseHTTPRequestHandler):
             return _Response(200, pages.menu_page())
         if path == "/welcome.do":
             return _Response(200, pages.welcome_page(session.username, session.login_time))
-        if path == "/gt/establish.do":
-            return _Response(200, pages.establish_page(self.portal._new_token(session)))
-        if path == "/gt/establish_confirm.do":
-            return self._confirm(session, self._form(body))
-        if path == "/gt/establish_submit.do":
-            return self._submit(session, self._form(body))
+        if path in _FORM_PATHS:
+            kind, step = _FORM_PATHS[path]
+            form = _FORMS[kind]
+            if step == "page":
+                return _Response(200, form.page(self.portal._new_token(session, kind)))
+            if step == "confirm":
+                return self._confirm(session, form, self._form(body))
+            return self._submit(session, form, self._form(body))
         return self._search(query)
 
     # ---- pages with logic --------------------------------------------------------------------------------------
@@ -608,37 +653,45 @@ class _Handler(BaseHTTPRequestHandler):
         cookie = f"{COOKIE}={session.sid}; Path=/; HttpOnly"
         return _redirect("/main.do", [("Set-Cookie", cookie)])
 
-    def _confirm(self, session: _Session, form: FormData) -> _Response:
+    def _confirm(self, session: _Session, form: _Form, data: FormData) -> _Response:
         with self.portal._lock:
-            known = form.get("token") in session.tokens
+            known = session.tokens.get(data.get("token")) == form.kind  # a token of this session and this form
         if not known:
             return _Response(200, pages.alert_page("页面已失效，请重新打开申请页面"))
-        values, problem = validate_application(form, dt.date.today())
+        values, problem = form.validate(data, dt.date.today())
         if problem:
             return _Response(200, pages.alert_page(problem))
         cid = secrets.token_hex(10)
         with self.portal._lock:
-            session.pending[cid] = values
-        return _Response(200, pages.confirm_page(values, cid))
+            session.pending[cid] = (form.kind, values)
+        return _Response(200, form.confirm_page(values, cid))
 
-    def _submit(self, session: _Session, form: FormData) -> _Response:
+    def _submit(self, session: _Session, form: _Form, data: FormData) -> _Response:
         with self.portal._lock:
-            values = session.pending.get(form.get("cid"))
-        if values is None:
+            kind, values = session.pending.get(data.get("cid"), ("", {}))
+        if kind != form.kind:  # unknown, of another session, or confirmed on another form
             return _Response(200, pages.alert_page("提交信息已失效，请重新填写"))
-        record = self.portal.store.insert(values, username=session.username, session_id=session.sid)
+        record = self.portal.store.insert(values, username=session.username, session_id=session.sid, kind=kind)
         with self.portal._lock:
             self.portal._submits += 1
-        return _Response(200, pages.success_page(record), record=record)
+        return _Response(200, pages.success_page(record, form.title, f"/gt/{kind}.do"), record=record)
 
     def _search(self, query: FormData) -> _Response:
         zjhm, wbywh = query.get("zjhm").strip(), query.get("wbywh").strip()
+        tyxydm, ywlx = query.get("tyxydm").strip(), query.get("ywlx").strip()
         if query.get("q") != "1":
             return _Response(200, pages.search_page())
-        if not zjhm and not wbywh:
-            return _Response(200, pages.search_page(alert="请输入查询条件"))
-        results = self.portal.store.search(zjhm=zjhm or None, wbywh=wbywh or None)
-        return _Response(200, pages.search_page(zjhm, wbywh, results))
+        if not zjhm and not wbywh and not tyxydm:
+            return _Response(200, pages.search_page(alert="请输入查询条件", ywlx=ywlx))
+        if ywlx and ywlx not in _KIND_OF_TYPE:
+            return _Response(200, pages.search_page(zjhm, wbywh, alert="业务类型不正确", tyxydm=tyxydm))
+        kinds = [_KIND_OF_TYPE[ywlx]] if ywlx else list(APPLICATION_KINDS)
+        found = [(record["created_at"], order, record["id"], record)
+                 for order, kind in enumerate(kinds)
+                 for record in self.portal.store.search(zjhm=zjhm or None, wbywh=wbywh or None,
+                                                        tyxydm=tyxydm or None, kind=kind)]
+        results = [record for *_, record in sorted(found, key=lambda item: item[:3])]
+        return _Response(200, pages.search_page(zjhm, wbywh, results, tyxydm=tyxydm, ywlx=ywlx))
 
     # ---- admin -------------------------------------------------------------------------------------------------
 
@@ -646,7 +699,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
         self._send(_Response(status, body, "application/json; charset=UTF-8", [("Cache-Control", "no-store")]))
 
-    def _admin(self, method: str, path: str, body: bytes) -> None:
+    def _admin(self, method: str, path: str, body: bytes, query: FormData) -> None:
         portal = self.portal
         name = path[len("/__admin/"):].rstrip("/")
         allowed = {"records": "GET", "stats": "GET", "faults": "GET POST", "reset": "POST", "expire-sessions": "POST"}
@@ -668,7 +721,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(400, {"error": "body: must be a JSON object"})
                 return
         if name == "records":
-            self._json(200, portal.records())
+            form = query.get("form") or "establish"
+            if form not in APPLICATION_KINDS:
+                self._json(400, {"error": f"form: unknown form {form!r}; one of {', '.join(APPLICATION_KINDS)}",
+                                 "field": "form"})
+                return
+            self._json(200, portal.records(form))
         elif name == "stats":
             self._json(200, portal.stats())
         elif name == "faults" and method == "GET":
