@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINAL_STATUSES",
+    "PROCESS_TASK",
     "ExecutionResult",
     "Job",
     "JobArtifact",
@@ -27,7 +28,6 @@ __all__ = [
     "JobEvent",
     "JobExecutor",
     "JobStatus",
-    "PROCESS_TASK",
 ]
 
 PROCESS_TASK = "pipeline.process"
