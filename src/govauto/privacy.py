@@ -18,6 +18,9 @@ __all__ = ["ID_NUMBER_MASK", "MaskingFilter", "mask_id_numbers"]
 # 18 characters: 17 digits and a digit or X check character, not inside a longer run of digits (a bank card
 # number or a long reference is not an ID number, and masking a slice of it would garble it).
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
+_OUR_ID_OR_ID_NUMBER = re.compile(
+    r"(?P<ours>(?<![0-9A-Za-z])[A-Z]{1,3}[0-9a-f]{19}(?![0-9A-Za-z]))"  # a job or task id: J + 19 hex (new_id)
+    r"|" + _ID_NUMBER.pattern)
 
 ID_NUMBER_MASK = "********"
 """What replaces the 8 middle characters (the birth date) of an ID number."""
@@ -28,8 +31,12 @@ def mask_id_numbers(text: str) -> str:
 
     >>> mask_id_numbers("申请人 110101199003071233 已提交")
     '申请人 110101********1233 已提交'
+
+    govauto's own ids (``J66125153770790123456``: letters and 19 lower-case hex digits) are left alone even when
+    18 of their digits run together.
     """
-    return _ID_NUMBER.sub(lambda m: m.group(1) + ID_NUMBER_MASK + m.group(2), text)
+    return _OUR_ID_OR_ID_NUMBER.sub(
+        lambda m: m.group("ours") or m.group(2) + ID_NUMBER_MASK + m.group(3), text)
 
 
 class MaskingFilter(logging.Filter):

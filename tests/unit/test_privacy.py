@@ -13,6 +13,7 @@ from govauto.privacy import MaskingFilter, mask_id_numbers
     ("申请人110101199003071233已提交", "申请人110101********1233已提交"),
     ("id=44030519851201002X;", "id=440305********002X;"),
     ("44030519851201002x", "440305********002x"),
+    ("ID110101199003071233", "ID110101********1233"),  # letters before it: still an ID number
     ("a 110101199003071233 and 440305198512010021.", "a 110101********1233 and 440305********0021."),
     ('{"id_number": "110101199003071233"}', '{"id_number": "110101********1233"}'),
 ])
@@ -25,6 +26,8 @@ def test_masks_every_id_number(text: str, expected: str) -> None:
     "1101011990030712334",         # 19 digits
     "11010119900307123",           # 17 digits
     "receipt GS-2024-000123",
+    "job Ja110101199003071233 failed",  # a job id (J + 19 hex) whose hex has 18 digits in a row
+    "task R6612515373d7c688baf",
     "",
 ])
 def test_leaves_other_numbers_alone(text: str) -> None:

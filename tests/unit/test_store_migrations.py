@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import logging
 import multiprocessing
 import shutil
 from concurrent.futures import ProcessPoolExecutor
@@ -63,6 +64,19 @@ def test_upgrade_makes_exactly_the_codes_tables(store_url: str) -> None:
     assert open_store(store_url) is not None and migrate.current(store) == migrate.head()  # nothing left to do
     result = migrate.upgrade(store)
     assert (result.before, result.after, result.changed) == (migrate.head(), migrate.head(), False)
+
+
+def test_opening_logs_one_line_when_it_migrates_and_nothing_otherwise(store_url: str,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    open_store(store_url)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert lines == [f"database {open_store(store_url).display_url}: schema upgraded from an empty database to "
+                     f"{migrate.head()}"]
+    assert "govauto:govauto@" not in lines[0]
+    caplog.clear()
+    open_store(store_url)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
 
 
 def test_every_revision_runs_up_and_down(store_url: str) -> None:
@@ -177,14 +191,14 @@ def test_cli_on_a_new_database(store_url: str) -> None:
     upgraded = db(store_url, "upgrade")
     assert upgraded.exit_code == 0 and f"upgraded from an empty database to {head}" in upgraded.output
     assert f"already at {head}, nothing to do" in db(store_url, "upgrade").output
-    state = json.loads(db(store_url, "current", "--json").output)
+    state = json.loads(db(store_url, "current", "--json").stdout)
     assert state["current"] == head and state["up_to_date"] is True and "***" in state["url"] + "***"
     checked = db(store_url, "check")
     assert checked.exit_code == 0 and "its tables match the code" in checked.output
     raw_execute(store_url, ["DROP INDEX ix_jobs_case_id"])
     broken = db(store_url, "check", "--json")
     assert broken.exit_code == 1
-    assert json.loads(broken.output)["differences"] == [
+    assert json.loads(broken.stdout)["differences"] == [
         "add_index: ix_jobs_case_id on jobs (the code has it, the database lacks it)"]
     bad = db(store_url, "upgrade", "9999")
     assert bad.exit_code == 2 and "no schema revision '9999'" in bad.output
@@ -195,7 +209,7 @@ def test_cli_adopts_a_0_3_0_database(store_url: str) -> None:
     assert "4 table(s) of govauto 0.3.0" in db(store_url, "current").output
     result = db(store_url, "upgrade", "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["before"] is None and data["after"] == migrate.head() and data["adopted"] is True
     assert "audit_records" in data["created"] and "jobs" not in data["created"]
 
@@ -203,7 +217,7 @@ def test_cli_adopts_a_0_3_0_database(store_url: str) -> None:
 def test_cli_history_needs_no_database() -> None:
     result = CliRunner().invoke(db_app, ["history", "--json"])
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.output.splitlines()]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["id"] for row in rows] == [r.id for r in migrate.revisions()]
     assert rows[0]["id"] == migrate.BASELINE and rows[0]["down_revision"] is None
     assert [row["head"] for row in rows].count(True) == 1 and rows[-1]["head"]

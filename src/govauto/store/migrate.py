@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -87,6 +89,7 @@ BASELINE = "0001"
 """The first revision: every table of govauto 0.3.0."""
 
 _PG_LOCK_KEY = 7261746  # PostgreSQL advisory lock that serialises migrations (7261747: leases, 7261748: audit)
+log = logging.getLogger("govauto.store")
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,11 @@ def _single(value: str | Sequence[str] | None) -> str | None:
 
 
 def _heads(conn: Connection) -> str | None:
-    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-    found = context.get_current_heads()
+    # Read directly, not through Alembic's MigrationContext: this runs at every open_store(), and Alembic's context
+    # logs two lines each time it is made.
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    found = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
     if len(found) > 1:
         raise StoreError(_display(conn), f"the table {VERSION_TABLE} names {len(found)} schema revisions "
                                          f"({', '.join(found)}) where there should be one: it was edited by hand")
@@ -231,10 +237,31 @@ def upgrade(store: Store, revision: str = "head") -> UpgradeResult:
             created = _adopt(store, conn)
             adopted = True
         try:
-            command.upgrade(config(conn), target)
+            with _quiet_alembic():
+                command.upgrade(config(conn), target)
         except CommandError as error:
             raise StoreError(store.display_url, f"cannot be upgraded to {target}: {error}") from None
-        return UpgradeResult(before, _heads(conn), adopted, created)
+        result = UpgradeResult(before, _heads(conn), adopted, created)
+    if adopted:
+        made = f", created {', '.join(created)}" if created else ""
+        log.info("database %s: govauto 0.3.0 tables checked%s, stamped %s and upgraded to %s", store.display_url,
+                 made, BASELINE, result.after)
+    elif result.changed:
+        log.info("database %s: schema upgraded from %s to %s", store.display_url, before or "an empty database",
+                 result.after)
+    return result
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic logs its context and each revision at INFO; govauto logs one line for the whole upgrade instead."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _check_known(store: Store, before: str | None, target: str) -> None:
@@ -263,12 +290,14 @@ def _adopt(store: Store, conn: Connection) -> tuple[str, ...]:
     """Check a database of govauto 0.3.0 against the baseline, create its missing tables, add the guards, stamp."""
     baseline = _baseline()
     expected: MetaData = baseline.baseline_metadata()
-    context = MigrationContext.configure(conn, opts={
-        "include_name": lambda name, type_, _parents: type_ != "table" or name in expected.tables,
-        "compare_type": True})
+    with _quiet_alembic():
+        context = MigrationContext.configure(conn, opts={
+            "include_name": lambda name, type_, _parents: type_ != "table" or name in expected.tables,
+            "compare_type": True})
+        found = compare_metadata(context, expected)
     missing: list[str] = []
     problems: list[str] = []
-    for diff in compare_metadata(context, expected):
+    for diff in found:
         if isinstance(diff, tuple) and diff[0] == "add_table":
             missing.append(diff[1].name)
         elif isinstance(diff, tuple) and diff[0] == "add_index" and diff[1].table.name in missing:
@@ -284,7 +313,8 @@ def _adopt(store: Store, conn: Connection) -> tuple[str, ...]:
     if missing:
         expected.create_all(conn, tables=[expected.tables[name] for name in missing])
     baseline.create_guards(conn)
-    command.stamp(config(conn), BASELINE)
+    with _quiet_alembic():
+        command.stamp(config(conn), BASELINE)
     return tuple(missing)
 
 
@@ -294,7 +324,7 @@ def differences(store: Store) -> list[str]:
 
     :raises StoreError: the database cannot be used.
     """
-    with store.begin() as conn:
+    with store.begin() as conn, _quiet_alembic():
         context = MigrationContext.configure(conn, opts={"include_name": include_name, "compare_type": True,
                                                          "version_table": VERSION_TABLE})
         return [describe_difference(diff) for diff in compare_metadata(context, target_metadata())]
