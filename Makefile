@@ -49,6 +49,9 @@ demo: install
 	@echo; echo "The whole pipeline, with referred cases left for people in the review queue:"
 	bash examples/demo_review.sh
 
+demo-cluster: install services
+	bash examples/demo_cluster.sh
+
 lint: install
 	$(BIN)/ruff check src tests bench examples plugins
 
@@ -71,12 +74,13 @@ pytest: install services
 
 test: lint typecheck docs pytest
 
-bench: install
+bench: install services
 	$(PY) bench/bench_review.py
 	$(PY) bench/bench_matters.py
 	$(PY) bench/bench_extract.py
 	$(PY) bench/bench_robots.py
 	$(PY) bench/bench_web_queue.py
+	eval "$$(bash scripts/services.sh test-env)" && $(PY) bench/bench_cluster.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache
