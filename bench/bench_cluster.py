@@ -104,9 +104,10 @@ def _env(workdir: Path, db_url: str, broker: str | None, portal_url: str | None)
 def _run(runner: str, workers: int, workdir: Path, db_url: str, job_ids: list[str], limits: dict[str, int],
          portal_url: str | None = None) -> float:
     """Start ``workers`` workers of ``runner``, wait until every job is final, stop them; the wall time."""
+    from tests.cluster import WorkerProcess, redis_server
+
     from govauto.jobs import JobQueue
     from govauto.store import open_store
-    from tests.cluster import WorkerProcess, redis_server
 
     queue = JobQueue(open_store(db_url))
     options = ["--concurrency", str(workers), "--lease-seconds", "60", "--poll-interval", "0.2",
