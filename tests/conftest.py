@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,19 @@ def valid_case() -> dict[str, Any]:
 
 def rules_of(decision: govauto.Decision) -> list[str]:
     return [f.rule for f in decision.findings]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Put the root logger back as it was after each test: CLI tests that start a worker configure logging onto
+    the CliRunner's stream, which is closed afterwards, and later log lines would land in other tests' output."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 # -- the store on each database -----------------------------------------------------------------------------------

@@ -166,3 +166,15 @@ def test_sigterm_lets_the_running_job_finish_and_sigquit_hands_it_back(
     names = [e.event for e in queue.events(long.id)]
     assert names[names.index("leased"):][:2] == ["leased", "released"]
     assert "handed back (the worker was stopped during attempt 1)" in w.log_path.read_text("utf-8")
+
+
+def test_a_worker_whose_processes_cannot_build_the_executor_stops_and_leaves_the_job_queued(
+        tmp_path: Path, queue: JobQueue, env: dict[str, str]) -> None:
+    job, _ = queue.submit("establish", "A", "C-1", {})
+    w = WorkerProcess("broken", govauto_worker_argv("--executor", "tests.jobs_fakes:BrokenFactory"), env, tmp_path)
+    assert w.process.wait(60) == 2, w.log_tail()
+    log = w.log_path.read_text("utf-8")
+    assert "executor tests.jobs_fakes:BrokenFactory: building it failed: RuntimeError: no browser here" in log
+    assert "error: the worker processes could not build the executor tests.jobs_fakes:BrokenFactory" in log
+    left = queue.get(job.id)
+    assert left.status is JobStatus.QUEUED and left.attempts == 0

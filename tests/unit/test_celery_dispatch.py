@@ -546,3 +546,17 @@ def test_the_worker_command_refuses_options_that_do_not_fit(tmp_path: Path, args
                      *args)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+def test_draining_counts_only_the_jobs_a_worker_could_run(queue: JobQueue) -> None:
+    from govauto.jobs.celery_runner import CeleryConfig, _pending
+
+    submit(queue, "C-1", target="legacy_portal", robot="legacy_portal.establish")
+    submit(queue, "C-2", target="extraction", robot="pipeline.process")
+    submit(queue, "C-3", target="paused", robot="other.robot")
+    config = CeleryConfig(broker_url="redis://127.0.0.1:1/0", store_url=queue.store.connect_url)
+    limits = {"legacy_portal": 2, "extraction": 4, "paused": 0}
+    assert _pending(queue, config, limits, frozenset({"robots", "extraction"})) == 2
+    assert _pending(queue, config, limits, frozenset({"robots"})) == 1
+    assert _pending(queue, config, limits, frozenset({"extraction"})) == 1
+    assert _pending(queue, config, {**limits, "paused": 1}, frozenset({"robots"})) == 2

@@ -12,6 +12,8 @@
     queue.get(job.id).receipt
 
 An executor does a job's work (see :class:`JobExecutor`); the queue and the runners know nothing of what it does.
+:class:`LocalRunner` runs workers on this machine; ``govauto.jobs.celery_runner.CeleryRunner`` runs them as Celery
+workers on many (``govauto worker --runner celery``), with ``govauto.jobs.dispatch`` sending them the jobs.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from govauto.jobs.model import (
     JobExecutor,
     JobStatus,
 )
-from govauto.jobs.queue import JobQueue
+from govauto.jobs.queue import JobQueue, LeaseAttempt, LeaseOutcome
 from govauto.jobs.runner import DEFAULT_EXECUTOR, JobRunner, LocalRunner, StopFlag, run_worker
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "JobQueue",
     "JobRunner",
     "JobStatus",
+    "LeaseAttempt",
+    "LeaseOutcome",
     "LocalRunner",
     "StopFlag",
     "run_worker",

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import multiprocessing
 import os
 import random
 import re
@@ -264,6 +265,8 @@ class _Settings:
 
     def __init__(self, config: CeleryConfig) -> None:
         self.config = config
+        # set by a worker process that cannot build its executor (shared with the pool processes it forks)
+        self.executor_failed: Any = multiprocessing.Value("b", 0, lock=False)
         self.drain = False
         self.on_progress: Callable[[dict[str, int]], None] | None = None
         self._limits: dict[str, int] | None = None
@@ -360,7 +363,9 @@ def _step_init(step: Any, worker: Any, **kwargs: Any) -> None:
 def _step_start(step: Any, worker: Any) -> None:
     settings = _settings(worker.app)
     if settings.config.dispatch or settings.drain or settings.on_progress is not None:
-        step.loop = _DispatchLoop(worker.app, settings)
+        amqp_queues = worker.app.amqp.queues
+        consumed = amqp_queues.consume_from or amqp_queues  # the worker's --queues, else every queue
+        step.loop = _DispatchLoop(worker.app, settings, list(consumed))
         step.loop.start()
 
 
@@ -387,6 +392,7 @@ def _run_job(task: Any, job_id: str) -> str:
         # Nothing this worker can run: give the message back for another worker and stop this one (as the local
         # runner does when its workers cannot build the executor).
         _say(logging.ERROR, "%s; this worker stops (fix the executor or pass another)", error)
+        _settings(task.app).executor_failed.value = 1
         os.kill(os.getppid(), signal.SIGTERM)
         raise reject(str(error), requeue=True) from None
     if delivery.action == "deferred":
@@ -556,12 +562,28 @@ def _connect_signals() -> None:
 
 # -- the dispatcher in the worker's main process ------------------------------------------------------------------
 
+def _pending(queue: JobQueue, config: CeleryConfig, limits: Mapping[str, int], queues: frozenset[str]) -> int:
+    """Queued or running jobs a worker consuming ``queues`` could run (jobs of paused targets do not count)."""
+    from sqlalchemy import func, select
+
+    from govauto.store.schema import jobs
+
+    query = (select(jobs.c.robot, jobs.c.target, func.count())
+             .where(jobs.c.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value)))
+             .group_by(jobs.c.robot, jobs.c.target))
+    with queue.store.begin() as conn:
+        rows = conn.execute(query).all()
+    return sum(n for robot, target, n in rows
+               if config.queue_for(robot) in queues and limits.get(target, config.default_limit) > 0)
+
+
 class _DispatchLoop(threading.Thread):
     """Dispatcher passes every ``dispatch_interval`` (with jitter), the drain watch and the progress reports."""
 
-    def __init__(self, app: Any, settings: _Settings) -> None:
+    def __init__(self, app: Any, settings: _Settings, queues: Iterable[str]) -> None:
         super().__init__(name="govauto-dispatcher", daemon=True)
         self.app = app
+        self.queues = frozenset(queues)
         self.settings = settings
         self.config = settings.config
         self._stopped = threading.Event()
@@ -617,11 +639,11 @@ class _DispatchLoop(threading.Thread):
         if self.settings.on_progress is not None:
             self.settings.on_progress(counts)
         if self.settings.drain:
-            idle = counts[JobStatus.QUEUED] == 0 and counts[JobStatus.RUNNING] == 0
+            idle = _pending(queue, self.config, self.settings.limits(), self.queues) == 0
             self._quiet_passes = self._quiet_passes + 1 if idle else 0
             if self._quiet_passes >= 2:
                 state = _module("celery.worker.state")
-                _say(logging.INFO, "no job is queued or running: the worker stops (--drain)")
+                _say(logging.INFO, "no job this worker could run is queued or running: it stops (--drain)")
                 state.should_stop = 0
                 self._stopped.set()
 
@@ -711,6 +733,9 @@ class CeleryRunner:
                             loglevel=logging.getLevelName(self.log_level), quiet=self.quiet,
                             without_mingle=True, without_gossip=True, optimization="fair")
         worker.start()
+        if settings.executor_failed.value:
+            raise ExecutorLoadError(f"the worker processes could not build the executor {config.executor} (see the "
+                                    "log above); fix it or pass another with --executor")
         code = worker.exitcode
         if code not in (None, 0):
             raise JobError(f"the Celery worker stopped with exit code {code}; see the log above")

@@ -42,6 +42,7 @@ from govauto.errors import (
 from govauto.jobs.celery_runner import BROKER_URL_ENV, DEFAULT_BROKER_URL, DEFAULT_EXECUTOR_ROUTER
 from govauto.jobs.model import Job, JobArtifact, JobEvent, JobStatus
 from govauto.jobs.queue import JobQueue
+from govauto.jobs.routing import ROBOT_EXECUTOR
 from govauto.jobs.runner import DEFAULT_EXECUTOR, JobRunner, LocalRunner, configure_worker_logging
 from govauto.privacy import mask_id_numbers
 from govauto.store import DATABASE_URL_ENV, open_store
@@ -59,6 +60,8 @@ STATUS_STYLE = {
 }
 _DB_KEY = "govauto.jobs.db"
 _DB_HELP = f"Database URL (default: ${DATABASE_URL_ENV}, else sqlite:///$GOVAUTO_HOME/govauto.db)."
+UNLIMITED = 1_000_000
+"""The limit of a target that protects no outside system (processing jobs): only the workers' number bounds it."""
 
 
 # -- helpers for every command ------------------------------------------------------------------------------------
@@ -439,8 +442,8 @@ def worker_command(
                                                min=0)] = 1,
     drain: Annotated[bool, typer.Option("--drain", help="Exit once no job is queued or running.")] = False,
     executor: Annotated[str | None, typer.Option(
-        metavar="MODULE:CALLABLE", help=f"What runs each job (default: {DEFAULT_EXECUTOR}; with --runner celery "
-        f"{DEFAULT_EXECUTOR_ROUTER}, which sends processing jobs to the pipeline and the rest to robots).",
+        metavar="MODULE:CALLABLE", help=f"What runs each job (default: {DEFAULT_EXECUTOR}, which sends processing "
+        "jobs to the pipeline and the rest to robots).",
         show_default=False)] = None,
     lease_seconds: Annotated[float, typer.Option(
         help="A job whose worker is silent this long is taken up by another worker.", min=1.0)] = 300.0,
@@ -487,13 +490,14 @@ def worker_command(
     if runner is Runner.LOCAL and (queues is not None or not dispatch):
         option = "--queues" if queues is not None else "--no-dispatch"
         fail(f"{option} is for --runner celery; the local runner takes its jobs from the database", 2)
-    chosen = executor or (DEFAULT_EXECUTOR if runner is Runner.LOCAL else DEFAULT_EXECUTOR_ROUTER)
-    if chosen in (DEFAULT_EXECUTOR, DEFAULT_EXECUTOR_ROUTER):  # robots: each target's session limit, unless given
+    chosen = executor or DEFAULT_EXECUTOR
+    if chosen in (ROBOT_EXECUTOR, DEFAULT_EXECUTOR_ROUTER):  # robots: each target's session limit, unless given
+        from govauto.pipeline_executor import PROCESS_TARGET
         from govauto.robots.enqueue import robot_limits
         from govauto.runtime import Runtime
 
-        try:
-            limits = {**robot_limits(Runtime()), **limits}
+        try:  # processing jobs protect no outside system: as many at once as there are workers
+            limits = {PROCESS_TARGET: UNLIMITED, **robot_limits(Runtime()), **limits}
         except GovautoError as error:
             fail(f"the robots cannot be loaded: {error}", 1)
         notify = notify or "govauto.robots.executor:notify_job_failed"

@@ -353,7 +353,10 @@ class JobMessageHandler:
         if self.dispatcher is None:
             return
         try:
-            self.dispatcher.dispatch(targets=[target])
+            sent = self.dispatcher.dispatch(targets=[target])
+            if sent:
+                _say(logging.INFO, "dispatched %d job(s) into the slot freed at %s: %s", len(sent), target,
+                     ", ".join(f"{d.job_id} → {d.queue}" for d in sent))
         except GovautoError as error:
             _say(logging.DEBUG, "could not dispatch the next %s jobs now (the next pass will): %s", target, error)
         except Exception as error:  # the broker: its client's own errors

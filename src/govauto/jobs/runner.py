@@ -49,8 +49,10 @@ __all__ = [
 
 log = logging.getLogger("govauto.jobs")
 
-DEFAULT_EXECUTOR = "govauto.robots.executor:RobotExecutor"
-"""The executor a worker builds when none is named: the robots' Playwright executor."""
+DEFAULT_EXECUTOR = "govauto.jobs.routing:ExecutorRouter"
+"""The executor a worker builds when none is named: processing jobs to the pipeline's executor, robot jobs to the
+robots' Playwright executor (:class:`govauto.jobs.routing.ExecutorRouter`). Until 0.3.0 it was the robots' executor
+alone, which is still what every robot job gets."""
 
 EXIT_EXECUTOR = 3
 """A worker process's exit code when it could not build its executor (the runner stops; no restart)."""
