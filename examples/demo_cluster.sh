@@ -4,9 +4,10 @@
 # Uses the PostgreSQL and Redis of scripts/services.sh (make services starts them): a fresh database govauto_demo
 # and Redis database 1, emptied first. Starts the legacy-portal simulator on a free loopback port and two Celery
 # workers in the background (each `govauto worker --runner celery`, one job at a time; on real machines each
-# would run on its own host), queues ten approved cases and one the old system will refuse, waits until every
-# job is final, lists the jobs, shows where one of them ran and the portal's peak of concurrent sessions, and
-# stops the workers (SIGTERM: they finish what they run, then exit).
+# would run on its own host), queues ten approved cases and one the old system will refuse, then the example cases
+# of the three matters as processing jobs (extraction and review on the workers), waits until every job is final,
+# lists the jobs, shows where one of them ran and the portal's peak of concurrent sessions, and stops the workers
+# (SIGTERM: they finish what they run, then exit).
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 export GOVAUTO_HOME=${GOVAUTO_HOME:-build/demo-cluster}
@@ -82,6 +83,11 @@ refused["submitted_at"] = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
 (out / "refused.yaml").write_text(yaml.safe_dump(refused, allow_unicode=True), encoding="utf-8")
 PY
 "$BIN/govauto" jobs submit "$GOVAUTO_HOME"/cases/*.yaml
+
+echo; echo "Queueing processing jobs: the example cases and the packs' examples of the three matters are read and"
+echo "reviewed on the workers too (queue extraction); approved ones then get their robot job there"
+"$BIN/python" examples/demo_batch.py "$GOVAUTO_HOME/batch"
+"$BIN/govauto" process --queue examples/cases/*.yaml "$GOVAUTO_HOME"/batch/*.yaml | tail -n 3
 
 echo; echo "Waiting for the two workers to run every job (the portal takes 2 sessions at a time)..."
 "$BIN/python" - <<'PY'
