@@ -119,7 +119,7 @@ def test_a_pack_on_the_packs_path_replaces_the_shipped_one(tmp_path: Path, valid
     assert [p.version for p in runtime.pack_versions("sole_proprietor.establish")] == ["1.0.1-local"]
     assert runtime.review(valid_case, extract=False).pack_version == "1.0.1-local"
     # the other shipped packs are untouched
-    assert [p.version for p in runtime.pack_versions("sole_proprietor.change")] == ["1.0.0"]
+    assert [p.version for p in runtime.pack_versions("sole_proprietor.change")] == ["1.1.0"]
 
 
 def test_a_plugins_pack_directory_brings_its_matter(tmp_path: Path) -> None:

@@ -762,6 +762,7 @@ EXPECTED_NAMES = {
     "mobile_ok",
     "same_address",
     "same_address_as_any",
+    "same_text",
     "uscc_ok",
     "name_has_suffix",
     "name_forbidden_form",
@@ -777,6 +778,16 @@ EXPECTED_NAMES = {
     "scope_kind",
     "days_between",
 }
+
+
+def test_same_text() -> None:
+    from govauto.default_plugins.sole_proprietor.functions import same_text
+
+    # what a document type reads is in NFKC form: half-width brackets against the typed full-width ones
+    assert same_text("深圳市南山区张三五金店(个体工商户)", "深圳市南山区张三五金店（个体工商户）") is True
+    assert same_text("张 三", "张三") is True
+    assert same_text("深圳市南山区李四餐馆（个体工商户）", "深圳市南山区张三五金店（个体工商户）") is False
+    assert same_text(None, "张三") is None and same_text("", "张三") is None and same_text(1, "1") is None
 
 
 def test_days_between() -> None:

@@ -42,12 +42,15 @@ ESTABLISH = Matter(
 )
 
 def _operator_confirmations() -> dict[str, str]:
-    """变更 and 注销: what is read from the ID card, the form and the 委托书 must equal the registered operator's."""
+    """变更 and 注销: what is read from the ID card, the form, the proof of a (new) 经营场所 and the 委托书 must
+    equal the registered operator's (the same fields as 设立's, with the operator for the applicant)."""
     return {
         "id_card_front.name": "operator.name",
         "id_card_front.id_number": "operator.id_number",
         "application_form.name": "operator.name",
         "application_form.id_number": "operator.id_number",
+        "lease.lessee": "operator.name",
+        "property_certificate.owner": "operator.name",
         "authorisation.principal": "operator.name",
         "authorisation.principal_id": "operator.id_number",
         "authorisation.agent": "agent.name",
@@ -73,7 +76,9 @@ DEREGISTER = Matter(
     pack="sole_proprietor.deregister",
     required_materials=("application_form", "id_card"),
     time_limit_days=3,
-    confirmations=_operator_confirmations(),
+    # the 清税证明's code (checked by its validator) confirmed by the registered one; its 纳税人名称 is not paired:
+    # it is read in NFKC form (half-width brackets) and would never equal the typed name
+    confirmations={**_operator_confirmations(), "tax_clearance.taxpayer_id": "business.uscc"},
     robot="legacy_portal.deregister",
 )
 

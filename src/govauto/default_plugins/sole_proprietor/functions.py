@@ -313,6 +313,22 @@ def same_address_as_any(address: object, premises: object) -> bool | None:
     return False if any(a is False for a in answers) else None
 
 
+
+def same_text(first: object, second: object) -> bool | None:
+    """Whether two texts are the same once spaces are removed and both are in NFKC form (full- and half-width
+    brackets, letters and digits alike): what was read from a material (normalised so) against what was typed
+    (``深圳市南山区张三五金店(个体工商户)`` and ``深圳市南山区张三五金店（个体工商户）`` are the same).
+
+    :returns: ``None`` when either is missing or not text.
+    """
+    if _missing(first) or _missing(second) or not isinstance(first, str) or not isinstance(second, str):
+        return None
+    return _text_key(first) == _text_key(second)
+
+
+def _text_key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
 # ---- GB/T 2260 行政区划 -----------------------------------------------------------------------------------------
 
 _PLACEHOLDERS: Final = frozenset(
@@ -999,6 +1015,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "days_between": days_between,
     "same_address": same_address,
     "same_address_as_any": same_address_as_any,
+    "same_text": same_text,
     "uscc_ok": uscc_ok,
     "name_has_suffix": name_has_suffix,
     "name_forbidden_form": name_forbidden_form,
