@@ -18,7 +18,7 @@ from govauto.robots import Credentials, FormMapRobot, LocalRunContext, credentia
 from govauto.robots.credentials import env_names
 from govauto.robots.formmap import FactRef, check_facts, resolve
 from govauto.robots.registry import load_robots
-from govauto.robots.transforms import TransformSpec, gbk_safe, prepare, transform_problem
+from govauto.robots.transforms import TransformSpec, gbk_safe, prepare, table_key, transform_problem
 
 from ..conftest import ROOT
 
@@ -518,6 +518,77 @@ def test_lookup() -> None:
         apply("partnership", ("lookup", "organisation"))
     assert "no code for 'partnership' in table 'organisation' (it has: individual, family" in str(caught.value)
     assert caught.value.kind == "data" and caught.value.to_person
+
+
+# ---- lookup tables as YAML writes them ---------------------------------------------------------------------------
+
+ORGANISATION = '  organisation: {individual: "1", family: "2"}'
+
+
+def table_map(tmp_path: Path, *tables: str) -> tuple[Path, str]:
+    """``MAP`` with more tables (each ``name: {…}``) under ``tables:``, written to a file."""
+    text = edit(MAP, (ORGANISATION, "\n".join([ORGANISATION, *(f"  {t}" for t in tables)])))
+    return write(tmp_path, text), text
+
+
+def looked_up(form_map: Any, table: str, value: Any) -> Any:
+    return prepare((TransformSpec("lookup", table),), form_map.tables)(value)
+
+
+def test_unquoted_yaml_booleans_numbers_and_text_are_table_keys(tmp_path: Path) -> None:
+    path, _ = table_map(tmp_path, 'reason: {true: "01", false: "02"}', 'level: {1: "A", 2: "B", 10: "C"}',
+                        'mixed: {0: zero, false: no_, "yes": words, 2026-01-02: day}')
+    form_map = read_form_map(path)
+    assert form_map.tables["reason"] == {"true": "01", "false": "02"}
+    assert form_map.tables["level"] == {"1": "A", "2": "B", "10": "C"}
+    assert looked_up(form_map, "reason", True) == "01" and looked_up(form_map, "reason", False) == "02"
+    assert looked_up(form_map, "reason", "true") == "01"  # a yes/no fact given as text
+    assert looked_up(form_map, "level", 10) == "C" and looked_up(form_map, "level", "2") == "B"
+    # booleans and numbers are different keys, though Python has True == 1 and False == 0
+    assert looked_up(form_map, "mixed", 0) == "zero" and looked_up(form_map, "mixed", False) == "no_"
+    assert looked_up(form_map, "mixed", "yes") == "words"
+    assert looked_up(form_map, "mixed", dt.date(2026, 1, 2)) == "day"
+    for absent, table in [(True, "level"), (1, "reason"), ("01", "level"), ("True", "reason"), (True, "mixed")]:
+        with pytest.raises(RobotDataError, match="no code for"):
+            looked_up(form_map, table, absent)
+
+
+def test_quoted_table_keys_still_work(tmp_path: Path) -> None:
+    path, _ = table_map(tmp_path, 'reason: {"true": "01", "false": "02"}', 'level: {"1": A, "01": B}')
+    form_map = read_form_map(path)
+    assert looked_up(form_map, "reason", True) == "01" and looked_up(form_map, "reason", "false") == "02"
+    assert looked_up(form_map, "level", 1) == "A" and looked_up(form_map, "level", "01") == "B"
+
+
+def test_table_keys_and_codes_yaml_would_misread_are_refused(tmp_path: Path) -> None:
+    path, text = table_map(tmp_path, "flags: {yes: Y, no: N}", "codes: {01: a, b: 007, c: 1.50}",
+                           'twice: {true: a, "true": b, 1: c}', "empty: {~: a, b: }")
+    problems = [(p.line, p.message) for p in refused(path)]
+    assert problems == [
+        (line_of(text, "flags:"), 'tables.flags: key yes: YAML reads yes as true; write true, or quote "yes" for '
+                                  "the text"),
+        (line_of(text, "flags:"), 'tables.flags: key no: YAML reads no as false; write false, or quote "no" for '
+                                  "the text"),
+        (line_of(text, "codes:"), "tables.codes: key 01: YAML reads 01 as the number 1; write 1, or quote \"01\" "
+                                  "for the text"),
+        (line_of(text, "codes:"), "tables.codes: the code of b: YAML reads 007 as the number 7; write 7, or quote "
+                                  '"007" for the text'),
+        (line_of(text, "codes:"), "tables.codes: the code of c: YAML reads 1.50 as the number 1.5; write 1.5, or "
+                                  'quote "1.50" for the text'),
+        (line_of(text, "twice:"), "tables.twice: true and \"true\" are the same key ('true')"),
+        (line_of(text, "empty:"), "tables.empty: key ~: must be text, a whole number or true/false"),
+        (line_of(text, "empty:"), "tables.empty: the code of b: must be text, a whole number or true/false"),
+    ]
+
+
+def test_table_key() -> None:
+    assert [table_key(v) for v in (True, False, "true", 1, "1", "01", 10, "True", "个人经营")] == [
+        "true", "false", "true", "1", "1", "01", "10", "True", "个人经营"]
+
+
+def test_the_built_in_deregister_map_reads_its_reason_from_a_yes_no() -> None:
+    form_map = read_form_map(BUILT_IN.with_name("legacy_portal_deregister.yaml"))
+    assert looked_up(form_map, "reason", True) == "01" and looked_up(form_map, "reason", False) == "02"
 
 
 def test_gbk_safe() -> None:

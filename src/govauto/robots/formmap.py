@@ -13,6 +13,7 @@ matter's case contract; both report every problem at once, each with its file an
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -22,14 +23,15 @@ from typing import Any, Literal
 
 from govauto.errors import FormMapError, PackProblem
 from govauto.robots.credentials import CREDENTIAL_FIELDS
-from govauto.robots.transforms import TransformSpec, transform_problem
+from govauto.robots.transforms import TransformSpec, table_key, transform_problem
 from govauto.rules.compiler import FactSchema
-from govauto.rules.pack import LineDict, load_yaml
+from govauto.rules.pack import LineDict, YamlItem, load_yaml
 
 FIELD_KINDS = ("text", "select", "checkbox", "checkboxes", "radio", "upload")
 STEP_ACTIONS = ("goto", "click", "fill", "select", "check", "wait_for", "press")
 ROBOT_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _SEGMENT = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:\[(?P<index>\d+|(?P<key>[a-z_][a-z0-9_]*)=(?P<eq>[^\]]+))\])?$")
+_YAML_TYPES = {int: "number", float: "number", dt.date: "date", dt.datetime: "date and time"}
 _ENV = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -300,6 +302,42 @@ class _Reader:
             out.append(spec)
         return tuple(out)
 
+    def table(self, name: str, data: Mapping[str, Any]) -> dict[str, str]:
+        """A code table with its keys and codes in :func:`~govauto.robots.transforms.table_key` form: a YAML
+        ``true``, ``"true"`` and a fact ``True`` are the same key (see docs/form-maps.md, Tables)."""
+        items = getattr(data, "items_as_read", None)
+        if items is None:  # not read from a YAML file: nothing to check against what was written
+            items = [YamlItem(k, v, getattr(data, "line", 0), None, None) for k, v in data.items()]
+        out: dict[str, str] = {}
+        written: dict[str, str] = {}
+        for item in items:
+            shown = item.key_text or (f'"{item.key}"' if isinstance(item.key, str) else repr(item.key))
+            key = self.table_entry(item.key, item.key_text, item.line, f"tables.{name}: key {shown}")
+            code = self.table_entry(item.value, item.value_text, item.line, f"tables.{name}: the code of {shown}")
+            if key is None:
+                continue
+            if key in written:
+                self.problem(item.line, f"tables.{name}: {written[key]} and {shown} are the same key ('{key}')")
+            written[key] = shown
+            out[key] = code or ""
+        return out
+
+    def table_entry(self, value: Any, text: str | None, line: int, where: str) -> str | None:
+        """A table key or code in ``table_key`` form, or ``None`` (reported) when it is not a single value or
+        YAML read it as other than it is written (``01`` is the number 1, ``yes`` is true, ``1.50`` is 1.5)."""
+        if value is None or isinstance(value, (list, dict)):
+            self.problem(line, f"{where}: must be text, a whole number or true/false")
+            return None
+        canonical = table_key(value)
+        if text is None or isinstance(value, str):
+            return canonical
+        if canonical == (text.lower() if isinstance(value, bool) else text):
+            return canonical
+        read_as = canonical if isinstance(value, bool) else f"the {_YAML_TYPES.get(type(value), 'value')} {canonical}"
+        self.problem(line, f"{where}: YAML reads {text} as {read_as}; write {canonical}, or quote \"{text}\" for "
+                     "the text")
+        return None
+
     def steps(self, value: Any, where: str, line: int | None, default_frame: str | None = None) -> tuple[Step, ...]:
         if value is None:
             return ()
@@ -411,8 +449,7 @@ def read_form_map(path: Path | str) -> FormMap:
                        "nested frames")
     tables = top.get("tables") or {}
     if isinstance(tables, Mapping) and all(isinstance(t, Mapping) for t in tables.values()):
-        reader.tables = {str(k): {str(a).lower() if isinstance(a, bool) else str(a): str(b) for a, b in t.items()}
-                         for k, t in tables.items()}
+        reader.tables = {str(k): reader.table(str(k), t) for k, t in tables.items()}
     else:
         reader.problem(top.lines.get("tables"), "tables: must map a table name to a mapping of value → code")
 

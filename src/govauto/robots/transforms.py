@@ -81,6 +81,18 @@ def _date(fmt: Any) -> Apply:
     return apply
 
 
+def table_key(value: Any) -> str:
+    """The form in which a ``lookup`` table's keys and the values looked up in it are compared.
+
+    A yes/no is ``true`` or ``false``; anything else is its text (a whole number its decimal digits), compared
+    exactly. So ``true``, ``"true"`` and a fact ``True`` are one key, as are ``1``, ``"1"`` and a fact ``1``; but
+    ``True`` is not ``1``, ``"01"`` is not ``1`` and ``"True"`` (text) is not ``true``.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _lookup_factory(tables: Mapping[str, Mapping[str, str]]) -> Callable[[Any], Apply]:
     def make(table_name: Any) -> Apply:
         table = tables[str(table_name)]
@@ -88,7 +100,7 @@ def _lookup_factory(tables: Mapping[str, Mapping[str, str]]) -> Callable[[Any], 
         def apply(value: Any) -> Any:
             if value is None:
                 return None
-            key = str(value).lower() if isinstance(value, bool) else str(value)
+            key = table_key(value)
             if key not in table:
                 known = ", ".join(list(table)[:8])
                 raise RobotDataError(f"no code for '{value}' in table '{table_name}' (it has: {known}…)")

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -30,11 +30,26 @@ PACK_KEYS = {"id", "version", "matter", "title", "effective_from", "effective_un
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
+class YamlItem(NamedTuple):
+    """One ``key: value`` of a YAML mapping as YAML typed it (a :class:`LineDict`'s keys are made text)."""
+
+    key: Any
+    value: Any
+    line: int
+    key_text: str | None
+    """The key as written, when it is a plain (unquoted) scalar: ``01`` for a key YAML reads as the number 1."""
+    value_text: str | None
+    """The value as written, when it is a plain scalar."""
+
+
 class LineDict(dict[str, Any]):
     """A mapping read from YAML that remembers the line (1-based) of each key."""
 
     line: int = 0
     lines: dict[str, int]
+    items_as_read: list[YamlItem]
+    """Every ``key: value`` as YAML typed it, in order, repeated keys included (only on mappings read by
+    :func:`load_yaml`)."""
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -46,11 +61,19 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     out = LineDict()
     out.line = node.start_mark.line + 1
     out.lines = {}
+    out.items_as_read = []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        out[str(key)] = loader.construct_object(value_node, deep=True)
+        value = loader.construct_object(value_node, deep=True)
+        out[str(key)] = value
         out.lines[str(key)] = key_node.start_mark.line + 1
+        out.items_as_read.append(YamlItem(key, value, key_node.start_mark.line + 1, _plain_text(key_node),
+                                          _plain_text(value_node)))
     return out
+
+
+def _plain_text(node: yaml.Node) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) and node.style is None else None
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

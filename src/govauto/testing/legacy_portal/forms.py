@@ -306,6 +306,36 @@ def _upload_values(upload: Upload | None) -> dict[str, Any]:
             "upload_sha256": upload.sha256 if upload else None}
 
 
+def _accept(form: FormData, text: dict[str, str], **values: Any) -> tuple[dict[str, Any], str | None]:
+    """Every form's last check, of the upload; then the cleaned values: ``text``, ``values`` and the upload's."""
+    upload, problem = _check_upload(form)
+    if problem:
+        return {}, problem
+    return {**text, **values, **_upload_values(upload)}, None
+
+
+def _check_required_date(text: dict[str, str], today: dt.date, key: str = "sqrq") -> str | None:
+    """The problem with a required YYYYMMDD date (申请日期, or the field ``key``), or ``None``."""
+    if not text[key]:
+        return MESSAGES[key]
+    return check_date(text[key], today, key)
+
+
+def _check_operator(text: dict[str, str]) -> str | None:
+    """The operator: 经营者姓名, 证件类型 and 证件号码 (upper-cased in ``text``)."""
+    if not text["jyzxm"]:
+        return MESSAGES["jyzxm"]
+    if text["zjlx"] not in ID_TYPES:
+        return MESSAGES["zjlx"]
+    if not text["zjhm"]:
+        return MESSAGES["zjhm"]
+    problem = check_id_number(text["zjhm"])
+    if problem:
+        return problem
+    text["zjhm"] = text["zjhm"].upper()
+    return None
+
+
 def validate_application(form: FormData, today: dt.date) -> tuple[dict[str, Any], str | None]:
     """Check a posted 设立登记 form field by field, as the page's ``checkForm()`` does, plus the 证件号码 check digit.
 
@@ -313,17 +343,11 @@ def validate_application(form: FormData, today: dt.date) -> tuple[dict[str, Any]
     """
     values: dict[str, Any] = {}
     text = {name: form.get(name).strip() for name in FIELDS if name not in ("jyfw", "fj")}
-    for name in ("wbywh", "jyzxm"):
-        if not text[name]:
-            return values, MESSAGES[name]
-    if text["zjlx"] not in ID_TYPES:
-        return values, MESSAGES["zjlx"]
-    if not text["zjhm"]:
-        return values, MESSAGES["zjhm"]
-    problem = check_id_number(text["zjhm"])
+    if not text["wbywh"]:
+        return values, MESSAGES["wbywh"]
+    problem = _check_operator(text)
     if problem:
         return values, problem
-    text["zjhm"] = text["zjhm"].upper()
     if not text["lxdh"]:
         return values, MESSAGES["lxdh"]
     if not PHONE_PATTERN.match(text["lxdh"]):
@@ -350,19 +374,10 @@ def validate_application(form: FormData, today: dt.date) -> tuple[dict[str, Any]
         return values, MESSAGES["cyrs"]
     if not COUNT_PATTERN.match(text["cyrs"]):
         return values, MESSAGES["cyrs_format"]
-    if not text["sqrq"]:
-        return values, MESSAGES["sqrq"]
-    problem = check_date(text["sqrq"], today)
+    problem = _check_required_date(text, today)
     if problem:
         return values, problem
-    upload, problem = _check_upload(form)
-    if problem:
-        return values, problem
-    values.update(text)
-    values["jyfw"] = list(dict.fromkeys(scope))
-    values["cyrs"] = int(text["cyrs"])
-    values.update(_upload_values(upload))
-    return values, None
+    return _accept(form, text, jyfw=list(dict.fromkeys(scope)), cyrs=int(text["cyrs"]))
 
 
 def _check_registered(text: dict[str, str]) -> str | None:
@@ -376,16 +391,9 @@ def _check_registered(text: dict[str, str]) -> str | None:
     problem = check_uscc(text["tyxydm"])
     if problem:
         return problem
-    if not text["jyzxm"]:
-        return MESSAGES["jyzxm"]
-    if text["zjlx"] not in ID_TYPES:
-        return MESSAGES["zjlx"]
-    if not text["zjhm"]:
-        return MESSAGES["zjhm"]
-    problem = check_id_number(text["zjhm"])
+    problem = _check_operator(text)
     if problem:
         return problem
-    text["zjhm"] = text["zjhm"].upper()
     if text["lxdh"] and not PHONE_PATTERN.match(text["lxdh"]):
         return MESSAGES["lxdh_format"]
     return None
@@ -461,20 +469,11 @@ def validate_change(form: FormData, today: dt.date) -> tuple[dict[str, Any], str
                 return values, problem
         elif any(scope if name == "xjyfw" else text[name] for name in names):
             return values, MESSAGES[f"bgsx_{code}_unticked"]
-    if not text["sqrq"]:
-        return values, MESSAGES["sqrq"]
-    problem = check_date(text["sqrq"], today)
+    problem = _check_required_date(text, today)
     if problem:
         return values, problem
-    upload, problem = _check_upload(form)
-    if problem:
-        return values, problem
-    values.update(text)
-    values["bgsx"] = [code for code in CHANGE_ITEMS if code in items]
-    values["xjyfw"] = list(dict.fromkeys(scope))
-    values["xcyrs"] = int(text["xcyrs"]) if text["xcyrs"] else None
-    values.update(_upload_values(upload))
-    return values, None
+    return _accept(form, text, bgsx=[code for code in CHANGE_ITEMS if code in items],
+                   xjyfw=list(dict.fromkeys(scope)), xcyrs=int(text["xcyrs"]) if text["xcyrs"] else None)
 
 
 def validate_deregistration(form: FormData, today: dt.date) -> tuple[dict[str, Any], str | None]:
@@ -510,9 +509,7 @@ def validate_deregistration(form: FormData, today: dt.date) -> tuple[dict[str, A
     if simplified:
         if set(commitments) != set(COMMITMENTS):
             return values, MESSAGES["cnsx_all"]
-        if not text["gsqsrq"]:
-            return values, MESSAGES["gsqsrq"]
-        problem = check_date(text["gsqsrq"], today, "gsqsrq")
+        problem = _check_required_date(text, today, "gsqsrq")
         if problem:
             return values, problem
         start = parse_date(text["gsqsrq"])
@@ -524,21 +521,11 @@ def validate_deregistration(form: FormData, today: dt.date) -> tuple[dict[str, A
             return values, MESSAGES["yysl_format"]
         if int(text["yysl"]) > 0:
             return values, MESSAGES["yysl_objection"]
-    if not text["sqrq"]:
-        return values, MESSAGES["sqrq"]
-    problem = check_date(text["sqrq"], today)
+    problem = _check_required_date(text, today)
     if problem:
         return values, problem
     if end is not None and text["sqrq"] < f"{end:%Y%m%d}":
         return values, MESSAGES["gs_unfinished"]
-    upload, problem = _check_upload(form)
-    if problem:
-        return values, problem
-    values.update(text)
-    values["qsbj"] = cleared
-    values["cnsx"] = [code for code in COMMITMENTS if code in commitments]
-    values["gsqsrq"] = text["gsqsrq"] if simplified else ""
-    values["gsjzrq"] = f"{end:%Y%m%d}" if end is not None else ""
-    values["yysl"] = int(text["yysl"]) if simplified else None
-    values.update(_upload_values(upload))
-    return values, None
+    return _accept(form, text, qsbj=cleared, cnsx=[code for code in COMMITMENTS if code in commitments],
+                   gsqsrq=text["gsqsrq"] if simplified else "", gsjzrq=f"{end:%Y%m%d}" if end is not None else "",
+                   yysl=int(text["yysl"]) if simplified else None)

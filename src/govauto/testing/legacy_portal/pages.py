@@ -20,7 +20,7 @@ from govauto.testing.legacy_portal.catalogue import (
     scope_items,
     scope_labels,
 )
-from govauto.testing.legacy_portal.forms import CHANGE_LABELS, CHANGE_VALUES, DEREGISTER_LABELS, MESSAGES
+from govauto.testing.legacy_portal.forms import CHANGE_LABELS, CHANGE_VALUES, DEREGISTER_LABELS, LABELS, MESSAGES
 
 SYSTEM: Final = "个体工商户登记管理系统"
 CHARSET: Final = "GBK"
@@ -200,9 +200,7 @@ def status_page(code: int, reason: str) -> bytes:
 
 # ---- 个体工商户设立登记 -------------------------------------------------------------------------------------------
 
-_CHECK_FORM: Final = r"""<script language="javascript" type="text/javascript">
-<!--
-function trim(s) { return s.replace(/^\s+|\s+$/g, ''); }
+_BASE_JS: Final = r"""function trim(s) { return s.replace(/^\s+|\s+$/g, ''); }
 function today() {
     var n = new Date(); var m = n.getMonth() + 1; var d = n.getDate();
     return '' + n.getFullYear() + (m < 10 ? '0' : '') + m + (d < 10 ? '0' : '') + d;
@@ -213,7 +211,10 @@ function isRealDate(s) {
     return t.getFullYear() == y && t.getMonth() == m - 1 && t.getDate() == d;
 }
 function fail(field, msg) { alert(msg); try { field.focus(); } catch (e) {} return false; }
-function checkForm() {
+"""
+"""The helpers every form's script uses."""
+
+_ESTABLISH_JS: Final = r"""function checkForm() {
     var f = document.gtForm;
     if (trim(f.wbywh.value) == '') return fail(f.wbywh, '@wbywh@');
     if (trim(f.jyzxm.value) == '') return fail(f.jyzxm, '@jyzxm@');
@@ -249,18 +250,7 @@ function checkForm() {
     }
     return true;
 }
-function doSubmit() {
-    if (checkForm()) {
-        document.gtForm.submit();
-    }
-}
-//-->
-</script>
 """
-
-
-def _check_form_script() -> str:
-    return re.sub(r"@(\w+)@", lambda m: js_string(MESSAGES[m.group(1)]), _CHECK_FORM)
 
 
 def _options(options: Mapping[str, str], selected: str, *, placeholder: bool) -> str:
@@ -281,18 +271,20 @@ def _row(label: str, cell: str) -> str:
     return f'<TR><td class="label">{label}</td><td>{cell}</td></TR>'
 
 
-def _scope_boxes() -> str:
+def _scope_boxes(name: str = "jyfw", height: int = 220,
+                 note: str = '<font color="red">*</font>（至少选择一项）') -> str:
+    """The 经营范围 checkboxes ``name``, general and licensed items apart, in a scrolling box."""
     groups: list[str] = []
     for kind, title in (("general", "一般项目"), ("licensed", "许可项目（取得许可后方可经营）")):
         items = [i for i in scope_items() if i.kind == kind]
-        cells = [f'<input type="checkbox" name="jyfw" id="jyfw_{i.code}" value="{i.code}">'
-                 f'<label for="jyfw_{i.code}">{_e(i.label)}</label>' for i in items]
+        cells = [f'<input type="checkbox" name="{name}" id="{name}_{i.code}" value="{i.code}">'
+                 f'<label for="{name}_{i.code}">{_e(i.label)}</label>' for i in items]
         rows = ["<TR>" + "".join(f'<TD width="33%" nowrap>{c}</TD>' for c in cells[n:n + 3]) + "</TR>"
                 for n in range(0, len(cells), 3)]
         groups.append(f'<B>{title}</B><TABLE width="100%" cellpadding="1" cellspacing="0" border="0">'
                       + "\n".join(rows) + "</TABLE>")
-    return ('<div class="scopebox" style="height:220px;overflow:auto;border:1px solid #99BBE8;padding:3px">'
-            + "\n".join(groups) + '</div><font color="red">*</font>（至少选择一项）')
+    return (f'<div class="scopebox" style="height:{height}px;overflow:auto;border:1px solid #99BBE8;padding:3px">'
+            + "\n".join(groups) + f"</div>{note}")
 
 
 def establish_page(token: str) -> bytes:
@@ -313,23 +305,10 @@ def establish_page(token: str) -> bytes:
         _row("经营范围", _scope_boxes()),
         _row("资金数额（万元）", _text("zczb", 12, 20)),
         _row("从业人数", _text("cyrs", 8, 6)),
-        _row("申请日期", _text("sqrq", 10, 8, hint="（格式：YYYYMMDD）")),
-        _row("申请材料", '<input type="file" name="fj" id="fj" size="40">（pdf、jpg、png格式，不超过10MB）'),
+        *_application_rows(),
     ]
-    body = f"""<TABLE width="98%" align="center" cellpadding="0" cellspacing="0" border="0">
-<TR><TD class="formhead">个体工商户设立登记 &gt;&gt; 填写申请信息</TD></TR></TABLE>
-<form id="gtForm" name="gtForm" method="post" action="/gt/establish_confirm.do" enctype="multipart/form-data" accept-charset="GBK">
-<input type="hidden" name="token" id="token" value="{_e(token)}">
-<TABLE width="98%" align="center" class="form" cellpadding="4" cellspacing="1">
-{chr(10).join(rows)}
-<TR><TD colspan="2" align="center" class="buttons">
-<input type="button" id="btnSubmit" value="提 交" onclick="doSubmit()">&nbsp;&nbsp;
-<input type="reset" id="btnReset" value="重 置">
-</TD></TR>
-</TABLE>
-</form>
-<P align="center"><FONT color="#666666">注：带<font color="red">*</font>为必填项。{SYSTEM}</FONT></P>"""  # noqa: E501
-    return layout("个体工商户设立登记", body, head=_check_form_script())
+    return _form_page("个体工商户设立登记", "gtForm", "/gt/establish_confirm.do", token, rows,
+                      _script("gtForm", _ESTABLISH_JS, _BASE_JS))
 
 
 def confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
@@ -346,32 +325,13 @@ def confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
         "zzxs": _e(FORMS[values["zzxs"]]),
         "xzqh": _e(DIVISIONS[values["xzqh"]]),
         "jycs": _e(values["jycs"]),
-        "jyfw": "<br>".join(f'<span class="jyfw">{_e(labels[c])}</span>' for c in values["jyfw"]),
+        "jyfw": _spans("jyfw", (labels[c] for c in values["jyfw"])),
         "zczb": _e(values["zczb"]),
         "cyrs": _e(values["cyrs"]),
         "sqrq": _e(values["sqrq"]),
-        "fj": _e(values["upload_name"]) if values.get("upload_name") else "无",
+        "fj": _upload_shown(values),
     }
-    titles = {"wbywh": "外部业务号", "jyzxm": "经营者姓名", "zjlx": "证件类型", "zjhm": "证件号码", "lxdh": "联系电话",
-              "jyzzs": "经营者住所", "ztmc": "个体工商户名称", "zzxs": "组成形式", "xzqh": "行政区划",
-              "jycs": "经营场所", "jyfw": "经营范围", "zczb": "资金数额（万元）", "cyrs": "从业人数",
-              "sqrq": "申请日期", "fj": "申请材料"}
-    rows = "\n".join(f'<TR><td class="label">{titles[k]}</td><td id="c_{k}">{v}</td></TR>' for k, v in shown.items())
-    body = f"""<TABLE width="98%" align="center" cellpadding="0" cellspacing="0" border="0">
-<TR><TD class="formhead">个体工商户设立登记 &gt;&gt; 确认申请信息</TD></TR></TABLE>
-<P align="center"><FONT color="#CC0000">请核对以下信息，确认无误后点击&ldquo;确认提交&rdquo;。</FONT></P>
-<TABLE width="98%" align="center" class="form" cellpadding="4" cellspacing="1">
-{rows}
-</TABLE>
-<form name="confirmForm" method="post" action="/gt/establish_submit.do">
-<input type="hidden" name="cid" id="cid" value="{_e(cid)}">
-<P align="center">
-<input type="button" id="btnConfirm" value="确认提交" onclick="if(confirm('确认提交本申请吗？')){{document.confirmForm.submit();}}">&nbsp;&nbsp;
-<input type="button" id="btnBack" value="返回修改" onclick="history.back()">
-</P>
-</form>
-<P align="center"><FONT color="#666666">{SYSTEM}</FONT></P>"""  # noqa: E501
-    return layout("确认申请信息", body)
+    return _confirm_page("个体工商户设立登记", "/gt/establish_submit.do", cid, shown, LABELS)
 
 
 def success_page(record: Mapping[str, Any], title: str = "个体工商户设立登记",
@@ -430,18 +390,7 @@ def search_page(zjhm: str = "", wbywh: str = "", results: Iterable[Mapping[str, 
 
 # ---- 变更登记 and 注销登记: shared parts ----------------------------------------------------------------------
 
-_COMMON_JS: Final = r"""function trim(s) { return s.replace(/^\s+|\s+$/g, ''); }
-function today() {
-    var n = new Date(); var m = n.getMonth() + 1; var d = n.getDate();
-    return '' + n.getFullYear() + (m < 10 ? '0' : '') + m + (d < 10 ? '0' : '') + d;
-}
-function isRealDate(s) {
-    var y = parseInt(s.substring(0, 4), 10), m = parseInt(s.substring(4, 6), 10), d = parseInt(s.substring(6, 8), 10);
-    var t = new Date(y, m - 1, d);
-    return t.getFullYear() == y && t.getMonth() == m - 1 && t.getDate() == d;
-}
-function fail(field, msg) { alert(msg); try { field.focus(); } catch (e) {} return false; }
-function count(boxes) {
+_COMMON_JS: Final = r"""function count(boxes) {
     if (!boxes) return 0;
     if (boxes.length == undefined) boxes = [boxes];
     var n = 0;
@@ -480,13 +429,13 @@ function checkUpload(f) {
 """
 
 
-def _script(form: str, code: str) -> str:
-    """A ``<script>`` with the shared checks, ``code`` (which defines ``checkForm()``) and ``doSubmit()``; every
-    ``@key@`` becomes the message ``MESSAGES[key]`` (or ``@days@``, ``@commitments@``: the 公示 period and how
-    many 承诺事项 there are)."""
+def _script(form: str, code: str, common: str = _BASE_JS + _COMMON_JS) -> str:
+    """A ``<script>`` with the shared checks (``common``), ``code`` (which defines ``checkForm()``) and
+    ``doSubmit()``; every ``@key@`` becomes the message ``MESSAGES[key]`` (or ``@days@``, ``@commitments@``: the
+    公示 period and how many 承诺事项 there are)."""
     numbers = {"days": str(SIMPLIFIED_PERIOD_DAYS), "commitments": str(len(COMMITMENTS))}
     text = re.sub(r"@(\w+)@", lambda m: numbers.get(m.group(1)) or js_string(MESSAGES[m.group(1)]),
-                  _COMMON_JS + code)
+                  common + code)
     return (f'<script language="javascript" type="text/javascript">\n<!--\n{text}'
             f"function doSubmit() {{\n    if (checkForm()) {{\n        document.{form}.submit();\n    }}\n}}\n"
             "//-->\n</script>\n")
@@ -506,6 +455,12 @@ def _registered_rows(title: str) -> list[str]:
         _row("证件号码", _text("zjhm", 24, 18)),
         _row("联系电话", _text("lxdh", 20, 20, required=False, hint="（可不填，默认使用登记的联系电话）")),
     ]
+
+
+def _application_rows() -> list[str]:
+    """The last rows of every form: 申请日期 and 申请材料."""
+    return [_row("申请日期", _text("sqrq", 10, 8, hint="（格式：YYYYMMDD）")),
+            _row("申请材料", '<input type="file" name="fj" id="fj" size="40">（pdf、jpg、png格式，不超过10MB）')]
 
 
 def _section(title: str) -> str:
@@ -568,6 +523,10 @@ def _registered_shown(values: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _upload_shown(values: Mapping[str, Any]) -> str:
+    return _e(values["upload_name"]) if values.get("upload_name") else "无"
+
+
 def _spans(css: str, labels: Iterable[str]) -> str:
     return "<br>".join(f'<span class="{css}">{_e(label)}</span>' for label in labels)
 
@@ -621,20 +580,6 @@ function checkForm() {
 """
 
 
-def _new_scope_boxes() -> str:
-    groups: list[str] = []
-    for kind, title in (("general", "一般项目"), ("licensed", "许可项目（取得许可后方可经营）")):
-        items = [i for i in scope_items() if i.kind == kind]
-        cells = [f'<input type="checkbox" name="xjyfw" id="xjyfw_{i.code}" value="{i.code}">'
-                 f'<label for="xjyfw_{i.code}">{_e(i.label)}</label>' for i in items]
-        rows = ["<TR>" + "".join(f'<TD width="33%" nowrap>{c}</TD>' for c in cells[n:n + 3]) + "</TR>"
-                for n in range(0, len(cells), 3)]
-        groups.append(f'<B>{title}</B><TABLE width="100%" cellpadding="1" cellspacing="0" border="0">'
-                      + "\n".join(rows) + "</TABLE>")
-    return ('<div class="scopebox" style="height:180px;overflow:auto;border:1px solid #99BBE8;padding:3px">'
-            + "\n".join(groups) + "</div>（变更后的全部经营范围）")
-
-
 def change_page(token: str) -> bytes:
     """``/gt/change.do``: the 变更登记 form."""
     rows = [
@@ -649,13 +594,12 @@ def change_page(token: str) -> bytes:
         _row("变更后经营场所", _text("xjycs", 60, 200, required=False)),
         _row("变更后行政区划",
              f'<select name="xxzqh" id="xxzqh">{_options(DIVISIONS, "", placeholder=True)}</select>'),
-        _row("变更后经营范围", _new_scope_boxes()),
+        _row("变更后经营范围", _scope_boxes("xjyfw", 180, "（变更后的全部经营范围）")),
         _row("变更后组成形式", f'<select name="xzzxs" id="xzzxs">{_options(FORMS, "", placeholder=True)}</select>'),
         _row("变更后资金数额（万元）", _text("xzczb", 12, 20, required=False)),
         _row("变更后从业人数", _text("xcyrs", 8, 6, required=False)),
         _section("四、申请信息"),
-        _row("申请日期", _text("sqrq", 10, 8, hint="（格式：YYYYMMDD）")),
-        _row("申请材料", '<input type="file" name="fj" id="fj" size="40">（pdf、jpg、png格式，不超过10MB）'),
+        *_application_rows(),
     ]
     return _form_page("个体工商户变更登记", "bgForm", "/gt/change_confirm.do", token, rows,
                       _script("bgForm", _CHANGE_JS))
@@ -681,7 +625,7 @@ def change_confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
             else:
                 shown[name] = _e(values[name])
     shown["sqrq"] = _e(values["sqrq"])
-    shown["fj"] = _e(values["upload_name"]) if values.get("upload_name") else "无"
+    shown["fj"] = _upload_shown(values)
     return _confirm_page("个体工商户变更登记", "/gt/change_submit.do", cid, shown, CHANGE_LABELS)
 
 
@@ -743,8 +687,7 @@ def deregister_page(token: str) -> bytes:
                           'readonly class="readonly">（自动计算）'),
         _row("异议数量", _text("yysl", 6, 4, required=False, hint="（公示期内收到的异议，无异议填0）")),
         _section("四、申请信息"),
-        _row("申请日期", _text("sqrq", 10, 8, hint="（格式：YYYYMMDD）")),
-        _row("申请材料", '<input type="file" name="fj" id="fj" size="40">（pdf、jpg、png格式，不超过10MB）'),
+        *_application_rows(),
     ]
     return _form_page("个体工商户注销登记", "zxForm", "/gt/deregister_confirm.do", token, rows,
                       _script("zxForm", _DEREGISTER_JS))
@@ -762,7 +705,7 @@ def deregister_confirm_page(values: Mapping[str, Any], cid: str) -> bytes:
         shown["gsjzrq"] = _e(values["gsjzrq"])
         shown["yysl"] = _e(values["yysl"])
     shown["sqrq"] = _e(values["sqrq"])
-    shown["fj"] = _e(values["upload_name"]) if values.get("upload_name") else "无"
+    shown["fj"] = _upload_shown(values)
     return _confirm_page("个体工商户注销登记", "/gt/deregister_submit.do", cid, shown, DEREGISTER_LABELS)
 
 

@@ -31,97 +31,21 @@ DEREGISTER_COLUMNS: Final = ("id", "receipt", "wbywh", "tyxydm", "ztmc", "jyzxm"
                              "upload_sha256", "username", "session_id", "created_at")
 """The columns of ``deregister_applications`` (注销登记)."""
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS applications (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    receipt       TEXT NOT NULL,
-    wbywh         TEXT NOT NULL,
-    jyzxm         TEXT NOT NULL,
-    zjlx          TEXT NOT NULL,
-    zjhm          TEXT NOT NULL,
-    lxdh          TEXT NOT NULL,
-    jyzzs         TEXT NOT NULL,
-    ztmc          TEXT NOT NULL,
-    zzxs          TEXT NOT NULL,
-    xzqh          TEXT NOT NULL,
-    jycs          TEXT NOT NULL,
-    jyfw          TEXT NOT NULL,
-    zczb          TEXT NOT NULL,
-    cyrs          INTEGER NOT NULL,
-    sqrq          TEXT NOT NULL,
-    upload_name   TEXT,
-    upload_size   INTEGER,
-    upload_sha256 TEXT,
-    username      TEXT NOT NULL,
-    session_id    TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS applications_zjhm ON applications (zjhm);
-CREATE INDEX IF NOT EXISTS applications_wbywh ON applications (wbywh);
-CREATE INDEX IF NOT EXISTS applications_receipt ON applications (receipt);
+_TYPES: Final = {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "cyrs": "INTEGER NOT NULL", "xcyrs": "INTEGER",
+                  "qsbj": "INTEGER NOT NULL", "yysl": "INTEGER", "upload_name": "TEXT", "upload_size": "INTEGER",
+                  "upload_sha256": "TEXT"}
+"""Each column's SQL type where it is not ``TEXT NOT NULL``."""
 
-CREATE TABLE IF NOT EXISTS change_applications (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    receipt       TEXT NOT NULL,
-    wbywh         TEXT NOT NULL,
-    tyxydm        TEXT NOT NULL,
-    ztmc          TEXT NOT NULL,
-    jyzxm         TEXT NOT NULL,
-    zjlx          TEXT NOT NULL,
-    zjhm          TEXT NOT NULL,
-    lxdh          TEXT NOT NULL,
-    bgsx          TEXT NOT NULL,
-    xztmc         TEXT NOT NULL,
-    xjyzxm        TEXT NOT NULL,
-    xzjhm         TEXT NOT NULL,
-    xjyzzs        TEXT NOT NULL,
-    xjycs         TEXT NOT NULL,
-    xxzqh         TEXT NOT NULL,
-    xjyfw         TEXT NOT NULL,
-    xzzxs         TEXT NOT NULL,
-    xzczb         TEXT NOT NULL,
-    xcyrs         INTEGER,
-    sqrq          TEXT NOT NULL,
-    upload_name   TEXT,
-    upload_size   INTEGER,
-    upload_sha256 TEXT,
-    username      TEXT NOT NULL,
-    session_id    TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS change_applications_zjhm ON change_applications (zjhm);
-CREATE INDEX IF NOT EXISTS change_applications_wbywh ON change_applications (wbywh);
-CREATE INDEX IF NOT EXISTS change_applications_tyxydm ON change_applications (tyxydm);
 
-CREATE TABLE IF NOT EXISTS deregister_applications (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    receipt       TEXT NOT NULL,
-    wbywh         TEXT NOT NULL,
-    tyxydm        TEXT NOT NULL,
-    ztmc          TEXT NOT NULL,
-    jyzxm         TEXT NOT NULL,
-    zjlx          TEXT NOT NULL,
-    zjhm          TEXT NOT NULL,
-    lxdh          TEXT NOT NULL,
-    zxlx          TEXT NOT NULL,
-    zxyy          TEXT NOT NULL,
-    qsbj          INTEGER NOT NULL,
-    cnsx          TEXT NOT NULL,
-    gsqsrq        TEXT NOT NULL,
-    gsjzrq        TEXT NOT NULL,
-    yysl          INTEGER,
-    sqrq          TEXT NOT NULL,
-    upload_name   TEXT,
-    upload_size   INTEGER,
-    upload_sha256 TEXT,
-    username      TEXT NOT NULL,
-    session_id    TEXT NOT NULL,
-    created_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deregister_applications_zjhm ON deregister_applications (zjhm);
-CREATE INDEX IF NOT EXISTS deregister_applications_wbywh ON deregister_applications (wbywh);
-CREATE INDEX IF NOT EXISTS deregister_applications_tyxydm ON deregister_applications (tyxydm);
-"""
+def _create_table(name: str, columns: tuple[str, ...], indexed: tuple[str, ...]) -> str:
+    lines = ",\n".join(f"    {column:<13} {_TYPES.get(column, 'TEXT NOT NULL')}" for column in columns)
+    indexes = "".join(f"CREATE INDEX IF NOT EXISTS {name}_{column} ON {name} ({column});\n" for column in indexed)
+    return f"\nCREATE TABLE IF NOT EXISTS {name} (\n{lines}\n);\n{indexes}"
+
+
+_SCHEMA: Final = (_create_table("applications", COLUMNS, ("zjhm", "wbywh", "receipt"))
+                  + _create_table("change_applications", CHANGE_COLUMNS, ("zjhm", "wbywh", "tyxydm"))
+                  + _create_table("deregister_applications", DEREGISTER_COLUMNS, ("zjhm", "wbywh", "tyxydm")))
 
 
 @dataclass(frozen=True)
