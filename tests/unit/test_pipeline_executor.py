@@ -144,3 +144,28 @@ def test_the_pipeline_executor_refuses_a_robot_job(store: Store, runtime: Runtim
     done = queue.get(job.id)
     assert done.status is JobStatus.FAILED and done.error_kind == "config"
     assert PROCESS_TASK in (done.error_message or "")
+
+
+def test_the_cli_queues_processing_jobs_and_a_default_worker_runs_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from govauto.cli import app
+
+    monkeypatch.setenv("GOVAUTO_HOME", str(tmp_path / "home"))
+    db = f"sqlite:///{tmp_path / 'govauto.db'}"
+    cli = CliRunner()
+    queued = cli.invoke(app, ["process", "--queue", "--json", "--db", db,
+                              *map(str, sorted(EXAMPLES.glob("*.yaml"))), str(EXAMPLES / "invalid.json")])
+    assert queued.exit_code == 2, queued.output  # invalid.json is refused, the others are queued
+    lines = [line for line in queued.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 4 and "invalid.json" in queued.output
+    # no --executor: the default worker runs processing jobs (and would run robot jobs; their target is paused)
+    worked = cli.invoke(app, ["worker", "--db", db, "--drain", "--concurrency", "2", "--limit", "legacy_portal=0"])
+    assert worked.exit_code == 0, worked.output
+    queue = JobQueue(open_store(db))
+    processing = queue.list(target=PROCESS_TARGET)
+    assert len(processing) == 4 and {j.status for j in processing} == {JobStatus.SUCCEEDED}
+    assert {r.case_id for r in CaseStore(queue.store).list()} == {j.case_id for j in processing}
+    [robot_job] = queue.list(target="legacy_portal")
+    assert robot_job.status is JobStatus.QUEUED
