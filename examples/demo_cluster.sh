@@ -34,30 +34,18 @@ redis.Redis.from_url(os.environ["GOVAUTO_BROKER_URL"]).flushdb()
 PY
 echo "database: $(sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#' <<<"$GOVAUTO_DATABASE_URL")   broker: $GOVAUTO_BROKER_URL"
 
-PORT=$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export GOVAUTO_PORTAL_URL="http://127.0.0.1:$PORT"
+source examples/start_portal.sh
 export GOVAUTO_CREDENTIALS_LEGACY_PORTAL_USERNAME=robot GOVAUTO_CREDENTIALS_LEGACY_PORTAL_PASSWORD=robot-pass
 
 PIDS=()
 cleanup() {
+  [ -z "${PORTAL_PID:-}" ] || kill "$PORTAL_PID" 2>/dev/null || true  # also when it never answered
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-"$BIN/govauto" sandbox portal --port "$PORT" --db "$GOVAUTO_HOME/portal.db" >"$GOVAUTO_HOME/portal.log" 2>&1 &
-PIDS+=($!)
-"$BIN/python" - "$GOVAUTO_PORTAL_URL" <<'PY'
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        urllib.request.urlopen(sys.argv[1] + "/login.do", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.1)
-else:
-    sys.exit("the legacy-portal simulator did not start")
-PY
-echo "legacy-portal simulator: $GOVAUTO_PORTAL_URL (user robot, password robot-pass)"
+start_portal
+PIDS+=("$PORTAL_PID")
 
 for n in 1 2; do
   "$BIN/govauto" worker --runner celery --concurrency 1 >"$GOVAUTO_HOME/worker-$n.log" 2>&1 &

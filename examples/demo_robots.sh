@@ -9,25 +9,11 @@ set -euo pipefail
 BIN=${BIN:-.venv/bin}
 export GOVAUTO_HOME=${GOVAUTO_HOME:-build/demo-home}
 rm -rf "$GOVAUTO_HOME" && mkdir -p "$GOVAUTO_HOME"
-PORT=$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export GOVAUTO_PORTAL_URL="http://127.0.0.1:$PORT"
+source examples/start_portal.sh
 export GOVAUTO_CREDENTIALS_LEGACY_PORTAL_USERNAME=robot GOVAUTO_CREDENTIALS_LEGACY_PORTAL_PASSWORD=robot-pass
 
-"$BIN/govauto" sandbox portal --port "$PORT" --db "$GOVAUTO_HOME/portal.db" >"$GOVAUTO_HOME/portal.log" 2>&1 &
-PORTAL=$!
-trap 'kill $PORTAL 2>/dev/null; wait $PORTAL 2>/dev/null || true' EXIT
-"$BIN/python" - "$GOVAUTO_PORTAL_URL" <<'PY'
-import sys, time, urllib.request
-for _ in range(100):
-    try:
-        urllib.request.urlopen(sys.argv[1] + "/login.do", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.1)
-else:
-    sys.exit("the legacy-portal simulator did not start")
-PY
-echo "legacy-portal simulator: $GOVAUTO_PORTAL_URL (user robot, password robot-pass)"
+trap '[ -z "${PORTAL_PID:-}" ] || { kill "$PORTAL_PID" 2>/dev/null; wait "$PORTAL_PID" 2>/dev/null || true; }' EXIT
+start_portal
 
 "$BIN/govauto" review examples/cases/approve.yaml --enqueue
 "$BIN/python" - "$GOVAUTO_HOME/refused.yaml" <<'PY'

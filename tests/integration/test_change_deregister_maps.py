@@ -22,7 +22,6 @@ from stdnum.cn import ric, uscc
 
 import govauto
 from govauto.jobs.model import JobStatus
-from govauto.robots import BrowserHost
 from govauto.runtime import Runtime
 from govauto.testing.legacy_portal import (
     CHANGE_ITEMS,
@@ -83,22 +82,9 @@ def reviewer() -> govauto.Runtime:
     return example_runtime()[0]
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LegacyPortal]:
-    with LegacyPortal(tmp_path_factory.mktemp("portal") / "portal.db") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with BrowserHost() as host:
-        yield host.browser()
-
-
 @pytest.fixture(autouse=True)
-def portal_url(portal: LegacyPortal, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("GOVAUTO_PORTAL_URL", portal.url)
-    return portal.url
+def _portal_env(portal_url: str) -> None:
+    """Every test's maps reach this module's simulator."""
 
 
 def records_of(portal: LegacyPortal, form: str, case_id: str) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from stdnum.cn import ric
 
 import govauto
 from govauto.jobs.model import ExecutionResult
-from govauto.robots import BrowserHost, Credentials, FormMapRobot, LocalRunContext, RetryPolicy, Robot, run_robot
+from govauto.robots import Credentials, FormMapRobot, LocalRunContext, RetryPolicy, Robot, run_robot
 from govauto.testing.legacy_portal import LegacyPortal, scope_items
 
 from ..conftest import ROOT
@@ -38,22 +37,9 @@ def runtime() -> govauto.Runtime:
     return govauto.Runtime(load_entrypoints=False)
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LegacyPortal]:
-    with LegacyPortal(tmp_path_factory.mktemp("portal") / "portal.db") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with BrowserHost() as host:
-        yield host.browser()
-
-
 @pytest.fixture(autouse=True)
-def portal_url(portal: LegacyPortal, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("GOVAUTO_PORTAL_URL", portal.url)  # the map's base_url is ${GOVAUTO_PORTAL_URL:-...}
-    return portal.url
+def _portal_env(portal_url: str) -> None:
+    """Every test's maps reach this module's simulator."""
 
 
 def case_facts(runtime: govauto.Runtime, case_id: str, **changes: Any) -> dict[str, Any]:
